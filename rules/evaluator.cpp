@@ -1,0 +1,358 @@
+#include "rules/evaluator.hpp"
+
+#include <date/tz.h>
+
+#include <algorithm>
+
+namespace rapport::rules {
+
+evaluator::evaluator(std::shared_ptr<const playbook_set> set) : set_(std::move(set)) {
+    hit_epoch_.assign(set_->patterns.size(), 0);
+    candidate_epoch_.assign(set_->rules.size(), 0);
+}
+
+bool evaluator::is_hit(std::uint32_t pattern) const { return hit_epoch_[pattern] == epoch_; }
+
+bool evaluator::term_set_hit(std::uint32_t term_set) const {
+    const auto& patterns = set_->term_sets[term_set];
+    return std::any_of(patterns.begin(), patterns.end(),
+                       [this](std::uint32_t p) { return is_hit(p); });
+}
+
+bool evaluator::near_holds(std::uint32_t left_set,
+                           std::uint32_t right_set,
+                           std::uint32_t distance) const {
+    const auto& left = set_->term_sets[left_set];
+    const auto& right = set_->term_sets[right_set];
+    const auto in = [](const std::vector<std::uint32_t>& sorted, std::uint32_t p) {
+        return std::binary_search(sorted.begin(), sorted.end(), p);
+    };
+    // Hits are few per message; comparing every pair is cheaper than indexing them.
+    for (const auto& a : hits_) {
+        if (!in(left, a.pattern)) {
+            continue;
+        }
+        for (const auto& b : hits_) {
+            if (!in(right, b.pattern)) {
+                continue;
+            }
+            // Words strictly between the two matches, plus one: "a x y b" is NEAR/3.
+            const std::uint32_t gap = a.last_word < b.first_word   ? b.first_word - a.last_word
+                                      : b.last_word < a.first_word ? a.first_word - b.last_word
+                                                                   : 0;
+            if (gap <= distance) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+bool evaluator::query_holds(const compiled_query& q, std::uint32_t id) const {
+    const auto& node = q.nodes[id];
+    switch (node.op) {
+        case query_ast::op::term:
+        case query_ast::op::lexicon:
+            return term_set_hit(node.term_set);
+        case query_ast::op::negate:
+            return !query_holds(q, node.children[0]);
+        case query_ast::op::all_of:
+            return std::all_of(node.children.begin(), node.children.end(),
+                               [&](std::uint32_t c) { return query_holds(q, c); });
+        case query_ast::op::any_of:
+            return std::any_of(node.children.begin(), node.children.end(),
+                               [&](std::uint32_t c) { return query_holds(q, c); });
+        case query_ast::op::near:
+            return near_holds(q.nodes[node.children[0]].term_set,
+                              q.nodes[node.children[1]].term_set, node.distance);
+    }
+    return false;
+}
+
+namespace {
+
+bool contains(const std::vector<std::string>& list, std::string_view value) {
+    return std::find(list.begin(), list.end(), value) != list.end();
+}
+
+bool in_window(time_point at, time_point now, duration within) {
+    return at <= now && now - at <= within;
+}
+
+int count_events(const person_history& history, const count_condition& c, time_point now) {
+    int n = 0;
+    for (const auto& e : history.events) {
+        if (!in_window(e.at, now, c.within)) {
+            continue;
+        }
+        switch (c.what) {
+            case count_condition::subject::messages:
+                n += e.what == history_event::kind::message ? 1 : 0;
+                break;
+            case count_condition::subject::tagged:
+                n += e.what == history_event::kind::message && contains(e.tags, c.filter) ? 1 : 0;
+                break;
+            case count_condition::subject::offers:
+                n += e.what == history_event::kind::offer && (c.filter.empty() || e.pool == c.filter)
+                         ? 1
+                         : 0;
+                break;
+        }
+    }
+    return n;
+}
+
+bool hours_hold(const hours_condition& h, time_point now) {
+    const auto local =
+        h.zone != nullptr ? h.zone->to_local(now) : date::local_seconds(now.time_since_epoch());
+    const auto day = std::chrono::floor<std::chrono::days>(local);
+    const unsigned weekday = date::weekday(day).c_encoding();  // 0 = Sunday
+    if ((h.days & (1U << weekday)) == 0) {
+        return false;
+    }
+    const int minute = static_cast<int>(
+        std::chrono::duration_cast<std::chrono::minutes>(local - day).count());
+    if (h.start_minute < h.end_minute) {
+        return minute >= h.start_minute && minute < h.end_minute;
+    }
+    return minute >= h.start_minute || minute < h.end_minute;  // wraps past midnight
+}
+
+bool too_long(const playbook_set& set, std::string_view platform, std::string_view text) {
+    const auto it = set.length_limits.find(platform);
+    if (it == set.length_limits.end()) {
+        return false;
+    }
+    const std::size_t length = it->second.counted_in == length_limit::unit::graphemes
+                                   ? count_graphemes(text)
+                                   : count_code_points(text);
+    return length > it->second.max;
+}
+
+} // namespace
+
+decision evaluator::evaluate(const message& m,
+                             const person_history& history,
+                             time_point now,
+                             const offer_ledger* ledger) {
+    const playbook_set& set = *set_;
+    if (++epoch_ == 0) {  // wrapped: old stamps could look current
+        std::fill(hit_epoch_.begin(), hit_epoch_.end(), 0);
+        std::fill(candidate_epoch_.begin(), candidate_epoch_.end(), 0);
+        epoch_ = 1;
+    }
+    normalize_into(m.text, folded_);
+    hits_.clear();
+    set.matcher.scan(folded_, scratch_, hits_);
+
+    candidates_.clear();
+    for (const auto& h : hits_) {
+        hit_epoch_[h.pattern] = epoch_;
+        for (const auto r : set.rules_by_pattern[h.pattern]) {
+            if (candidate_epoch_[r] != epoch_) {
+                candidate_epoch_[r] = epoch_;
+                candidates_.push_back(r);
+            }
+        }
+    }
+    candidates_.insert(candidates_.end(), set.unconditional_rules.begin(),
+                       set.unconditional_rules.end());
+    std::sort(candidates_.begin(), candidates_.end());  // rules run in written order
+
+    decision d;
+    d.message_id = m.id;
+    d.sentiment = set.sentiment.score(folded_);
+
+    std::optional<std::string> team;
+    std::optional<rules::priority> prio;
+    std::vector<const rule*> draft_rules;  // parallel to d.drafts
+    std::uint32_t stopped_playbook = UINT32_MAX;
+    const std::string_view insight_question =
+        m.insight ? [&]() -> std::string_view {
+            const auto it = set.insights.find(*m.insight);
+            return it == set.insights.end() ? std::string_view() : it->second.question;
+        }()
+                  : std::string_view();
+
+    for (const auto index : candidates_) {
+        const rule& r = set.rules[index];
+        if (r.playbook == stopped_playbook) {
+            continue;
+        }
+        const playbook& book = set.playbooks[r.playbook];
+        if (!m.account.empty() && !book.accounts.empty() && !contains(book.accounts, m.account)) {
+            continue;
+        }
+        const conditions& c = r.when;
+        if ((c.kinds & (1U << static_cast<unsigned>(m.kind))) == 0 ||
+            (!c.platforms.empty() && !contains(c.platforms, m.platform)) ||
+            (!c.accounts.empty() && !contains(c.accounts, m.account)) ||
+            (!c.langs.empty() && (!m.lang || !contains(c.langs, *m.lang))) ||
+            (c.answers && m.insight != c.answers) ||
+            (c.sentiment_below && !(d.sentiment < *c.sentiment_below)) ||
+            (c.sentiment_above && !(d.sentiment > *c.sentiment_above))) {
+            continue;
+        }
+        if (c.followers_at_least || c.followers_at_most) {
+            const auto followers = m.author.followers.value_or(0);
+            if ((c.followers_at_least && followers < *c.followers_at_least) ||
+                (c.followers_at_most && followers > *c.followers_at_most)) {
+                continue;
+            }
+        }
+        if (!c.handles.empty() && !contains(c.handles, normalize(m.author.handle).text)) {
+            continue;
+        }
+        if (c.hours && !hours_hold(*c.hours, now)) {
+            continue;
+        }
+        const bool person_ok = std::all_of(c.person.begin(), c.person.end(), [&](const auto& cc) {
+            const int n = count_events(history, cc, now);
+            return (!cc.at_least || n >= *cc.at_least) && (!cc.at_most || n <= *cc.at_most);
+        });
+        if (!person_ok || (c.query && !query_holds(*c.query, c.query->root))) {
+            continue;
+        }
+
+        // The rule holds.
+        const actions& a = r.then;
+        d.matched.push_back(r.id);
+        for (const auto& tag : a.tags) {
+            if (!contains(d.tags, tag)) {
+                d.tags.push_back(tag);
+            }
+        }
+        if (a.team && !team) {
+            team = a.team;
+        }
+        if (a.priority && !prio) {
+            prio = a.priority;
+        }
+        if (a.sla && (!d.sla || *a.sla < *d.sla)) {
+            d.sla = a.sla;
+        }
+        template_context context{&m, book.brand_name, insight_question, std::nullopt};
+        if (a.reply) {
+            draft_spec draft;
+            draft.rule = r.id;
+            draft.kind = draft_kind::reply;
+            draft.text = a.reply->text.render(context);
+            draft.is_private = a.reply->is_private;
+            d.drafts.push_back(std::move(draft));
+            draft_rules.push_back(&r);
+        }
+        if (a.offer) {
+            const offer_pool* pool = set.find_pool(a.offer->pool);
+            std::string reason;
+            if (pool != nullptr && pool->cooldown) {
+                for (const auto& e : history.events) {
+                    if (e.what == history_event::kind::offer && e.pool == pool->name &&
+                        in_window(e.at, now, *pool->cooldown)) {
+                        reason = "cooldown";
+                        break;
+                    }
+                }
+            }
+            // Offers earlier in this same decision count against the budget and the pool.
+            const int pending = static_cast<int>(
+                std::count_if(d.drafts.begin(), d.drafts.end(),
+                              [&](const draft_spec& x) { return x.offer == a.offer->pool; }));
+            if (reason.empty() && pool != nullptr && pool->per_day) {
+                const int used = (ledger != nullptr ? ledger->drafted_on_day(pool->name, now) : 0);
+                if (used + pending >= *pool->per_day) {
+                    reason = "budget";
+                }
+            }
+            if (reason.empty() && pool != nullptr && pool->has_codes_file) {
+                const auto left = ledger != nullptr ? ledger->codes_left(pool->name)
+                                                    : std::optional<int>(pool->codes.size());
+                if (left && *left - pending <= 0) {
+                    reason = "pool_empty";
+                }
+            }
+            if (!reason.empty()) {
+                d.skipped.push_back({r.id, std::move(reason)});
+            } else {
+                draft_spec draft;
+                draft.rule = r.id;
+                draft.kind = draft_kind::offer;
+                draft.text = a.offer->text.render(context);
+                draft.is_private = a.offer->is_private;
+                draft.offer = a.offer->pool;
+                d.drafts.push_back(std::move(draft));
+                draft_rules.push_back(&r);
+            }
+        }
+        if (a.collect) {
+            if (!contains(d.collect, *a.collect)) {
+                d.collect.push_back(*a.collect);
+            }
+            const auto it = set.insights.find(*a.collect);
+            if (it != set.insights.end() && it->second.thank) {
+                context.insight_question = it->second.question;
+                draft_spec draft;
+                draft.rule = r.id;
+                draft.kind = draft_kind::thanks;
+                draft.text = it->second.thank->render(context);
+                d.drafts.push_back(std::move(draft));
+                draft_rules.push_back(&r);
+            }
+        }
+        if (a.stop) {
+            stopped_playbook = r.playbook;
+        }
+    }
+
+    // A draft takes its own rule's team and priority, else the first any matched rule set.
+    for (std::size_t i = 0; i < d.drafts.size(); ++i) {
+        auto& draft = d.drafts[i];
+        const actions& a = draft_rules[i]->then;
+        draft.team = a.team ? a.team : team;
+        draft.priority = a.priority.value_or(prio.value_or(priority::normal));
+        draft.too_long = too_long(set, m.platform, draft.text);
+    }
+    return d;
+}
+
+replay_ledger::replay_ledger(const playbook_set& set) {
+    for (const auto& book : set.playbooks) {
+        for (const auto& [name, pool] : book.offers) {
+            if (pool.has_codes_file) {
+                codes_left_[pool.name] = static_cast<int>(pool.codes.size());
+            }
+        }
+    }
+}
+
+namespace {
+std::int64_t utc_day(time_point t) {
+    return std::chrono::floor<std::chrono::days>(t).time_since_epoch().count();
+}
+} // namespace
+
+int replay_ledger::drafted_on_day(std::string_view pool, time_point day_of) const {
+    const auto it = drafted_.find(std::make_pair(std::string(pool), utc_day(day_of)));
+    return it == drafted_.end() ? 0 : it->second;
+}
+
+std::optional<int> replay_ledger::codes_left(std::string_view pool) const {
+    const auto it = codes_left_.find(pool);
+    if (it == codes_left_.end()) {
+        return std::nullopt;
+    }
+    return it->second;
+}
+
+void replay_ledger::record(const decision& d, time_point now) {
+    for (const auto& draft : d.drafts) {
+        if (!draft.offer) {
+            continue;
+        }
+        ++drafted_[std::make_pair(*draft.offer, utc_day(now))];
+        if (const auto it = codes_left_.find(*draft.offer); it != codes_left_.end()) {
+            --it->second;
+        }
+    }
+}
+
+} // namespace rapport::rules

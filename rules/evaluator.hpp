@@ -1,0 +1,67 @@
+// Evaluation: (message, person history, now) → decision. Deterministic: the same inputs always
+// give the same decision.
+#pragma once
+
+#include "rules/decision.hpp"
+#include "rules/history.hpp"
+#include "rules/matcher.hpp"
+#include "rules/message.hpp"
+#include "rules/playbook.hpp"
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace rapport::rules {
+
+/// Evaluates messages against one playbook set. Holds per-thread scratch memory: use one
+/// evaluator per thread (they are cheap once warm). The set is shared and never modified.
+class evaluator {
+public:
+    explicit evaluator(std::shared_ptr<const playbook_set> set);
+
+    /// Runs every applicable rule of every playbook, in order, over `m`.
+    /// `ledger` answers offer budgets and pools; null means no budgets used and full pools.
+    [[nodiscard]] decision evaluate(const message& m,
+                                    const person_history& history,
+                                    time_point now,
+                                    const offer_ledger* ledger = nullptr);
+
+    [[nodiscard]] const playbook_set& set() const { return *set_; }
+
+private:
+    [[nodiscard]] bool query_holds(const compiled_query& q, std::uint32_t node) const;
+    [[nodiscard]] bool is_hit(std::uint32_t pattern) const;
+    [[nodiscard]] bool term_set_hit(std::uint32_t term_set) const;
+    [[nodiscard]] bool near_holds(std::uint32_t left_set,
+                                  std::uint32_t right_set,
+                                  std::uint32_t distance) const;
+
+    std::shared_ptr<const playbook_set> set_;
+    matcher::scratch scratch_;
+    normalized_text folded_;
+    std::vector<pattern_hit> hits_;
+    // Epoch stamps instead of clearing per message: pattern p hit iff hit_epoch_[p] == epoch_.
+    std::vector<std::uint32_t> hit_epoch_;
+    std::vector<std::uint32_t> candidate_epoch_;
+    std::vector<std::uint32_t> candidates_;
+    std::uint32_t epoch_ = 0;
+};
+
+/// An offer_ledger kept in memory over one replay (simulate, playbook tests): it counts the
+/// offers drafted per pool and UTC day and the codes they used.
+class replay_ledger final : public offer_ledger {
+public:
+    explicit replay_ledger(const playbook_set& set);
+    [[nodiscard]] int drafted_on_day(std::string_view pool, time_point day_of) const override;
+    [[nodiscard]] std::optional<int> codes_left(std::string_view pool) const override;
+    /// Records the offer drafts of `d`, made at `now`.
+    void record(const decision& d, time_point now);
+
+private:
+    std::map<std::pair<std::string, std::int64_t>, int, std::less<>> drafted_;
+    std::map<std::string, int, std::less<>> codes_left_;
+};
+
+} // namespace rapport::rules

@@ -1,0 +1,52 @@
+// Text folding for matching: Unicode case folding, word splitting, length counting.
+// Everything that compares words (queries, lexicons, sentiment) folds both sides with
+// normalize(), so a term and a message agree on what a word is.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace rapport::rules {
+
+/// A text folded for matching.
+///
+/// `text` holds the words of the input, case-folded (Unicode full case folding after NFC),
+/// joined by exactly one ASCII space, with no leading or trailing space. A word is a run of
+/// letters, marks, digits and `_`. Punctuation and white space separate words, with three
+/// exceptions that make social text match the way people expect:
+/// - `#` or `@` directly before a word stays attached to it (`#wantanr8`, `@acme`);
+/// - an apostrophe (U+0027 or U+2019) between two word characters is dropped, so "don't"
+///   folds to "dont" and "Acme’s" to "acmes";
+/// - each character of a script written without spaces (Han, Hiragana, Katakana, Thai, Lao,
+///   Khmer, Myanmar) is a word of its own, so a CJK term matches as a phrase of characters.
+/// Invalid UTF-8 bytes separate words.
+struct normalized_text {
+    std::string text;
+    /// Byte offset in `text` where each word starts, ascending.
+    std::vector<std::uint32_t> word_starts;
+
+    /// Index of the word that contains byte `offset` of `text` (a space counts with the word
+    /// before it). Precondition: `text` is not empty.
+    [[nodiscard]] std::size_t word_at(std::size_t offset) const;
+    [[nodiscard]] std::size_t word_count() const { return word_starts.size(); }
+};
+
+/// Folds `utf8` into `out`, reusing its buffers (the hot path calls this once per message).
+void normalize_into(std::string_view utf8, normalized_text& out);
+
+/// Folds `utf8` into a new value.
+[[nodiscard]] normalized_text normalize(std::string_view utf8);
+
+/// True when `bytes` is well-formed UTF-8.
+[[nodiscard]] bool is_valid_utf8(std::string_view bytes);
+
+/// Number of Unicode code points in `utf8` (invalid bytes count one each).
+[[nodiscard]] std::size_t count_code_points(std::string_view utf8);
+
+/// Number of extended grapheme clusters (UAX #29) in `utf8`: what Bluesky counts.
+[[nodiscard]] std::size_t count_graphemes(std::string_view utf8);
+
+} // namespace rapport::rules

@@ -1,0 +1,26 @@
+// Time values of the domain: instants are sys_seconds, spans are seconds. Nothing in rules/
+// reads the clock; callers pass `now` in.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace rapport::rules {
+
+using time_point = std::chrono::sys_seconds;
+using duration = std::chrono::seconds;
+
+/// Parses a duration written as a whole number and one unit: `45s`, `90m`, `12h`, `30d`.
+/// Returns nullopt for anything else (no sign, no fractions, no combined units).
+[[nodiscard]] std::optional<duration> parse_duration(std::string_view text);
+
+/// Parses an RFC 3339 timestamp: `2026-11-22T10:00:00Z`, with optional fractional seconds
+/// (dropped) and a `Z` or `±HH:MM` offset. Returns nullopt when malformed or out of range.
+[[nodiscard]] std::optional<time_point> parse_timestamp(std::string_view text);
+
+/// Formats an instant as `YYYY-MM-DDTHH:MM:SSZ`.
+[[nodiscard]] std::string format_timestamp(time_point t);
+
+} // namespace rapport::rules

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package Rapport needs to build, test and benchmark. Idempotent and
+# quiet when everything is already there. Run as root (or with sudo available).
+set -euo pipefail
+
+packages=(
+    # toolchain
+    g++ cmake ninja-build pkg-config make git
+    clang libclang-rt-14-dev            # fuzz targets (libFuzzer)
+    # libraries
+    libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
+    libyaml-cpp-dev                     # playbooks and config
+    libvectorscan-dev                   # the multi-pattern matcher
+    libutf8proc-dev                     # Unicode case folding, word and grapheme boundaries
+    libhowardhinnant-date-dev tzdata    # time zones for `hours` and insight schedules
+    libfmt-dev libspdlog-dev libcli11-dev
+    libsqlite3-dev libssl-dev libsystemd-dev
+    # tests and benchmarks
+    libgtest-dev libgmock-dev libbenchmark-dev
+    libre2-dev                          # matcher comparison in bench/
+    time                                # /usr/bin/time -v for peak memory in bench/
+)
+
+missing=()
+for p in "${packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$p")
+    fi
+done
+if [ ${#missing[@]} -eq 0 ]; then
+    exit 0
+fi
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+    sudo="sudo"
+fi
+echo "install-deps: installing ${missing[*]}"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

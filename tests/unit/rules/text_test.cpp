@@ -1,0 +1,243 @@
+#include "rules/text.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+namespace rapport::rules {
+namespace {
+
+std::string folded(std::string_view utf8) {
+    return normalize(utf8).text;
+}
+
+TEST(text, folds_ascii_case) {
+    const normalized_text t = normalize("Hello WORLD, MiXeD 42 snake_case");
+    EXPECT_EQ(t.text, "hello world mixed 42 snake_case");
+    EXPECT_EQ(t.word_starts, (std::vector<std::uint32_t>{0, 6, 12, 18, 21}));
+}
+
+TEST(text, punctuation_and_white_space_separate_words) {
+    EXPECT_EQ(folded("Hi!!! Is it   going?...great\t\nthanks"), "hi is it going great thanks");
+    EXPECT_EQ(folded("  leading and trailing  "), "leading and trailing");
+    EXPECT_EQ(folded("e-mail, re:post; a/b (c) [d] {e} \"f\""), "e mail re post a b c d e f");
+    EXPECT_EQ(folded("3.14 1,000"), "3 14 1 000");
+}
+
+TEST(text, apostrophe_between_word_characters_is_dropped) {
+    EXPECT_EQ(folded("don't"), "dont");
+    EXPECT_EQ(folded("Acme\u2019s"), "acmes");
+    EXPECT_EQ(folded("I CAN\u2019T"), "i cant");
+    EXPECT_EQ(folded("'quoted'"), "quoted");
+    EXPECT_EQ(folded("rock 'n' roll"), "rock n roll");
+    EXPECT_EQ(folded("the dogs' bowls"), "the dogs bowls");
+    EXPECT_EQ(folded("a''b"), "a b");
+    EXPECT_EQ(folded("a ' b"), "a b");
+}
+
+TEST(text, hash_and_at_attach_to_a_following_word) {
+    const normalized_text t = normalize("Love it #WantAnR8 @Acme!");
+    EXPECT_EQ(t.text, "love it #wantanr8 @acme");
+    EXPECT_EQ(t.word_count(), 4u);
+    EXPECT_EQ(folded("(#tag) [@handle]"), "#tag @handle");
+    EXPECT_EQ(folded("##tag @@handle"), "#tag @handle");
+    EXPECT_EQ(folded("#acme's"), "#acmes");
+}
+
+TEST(text, hash_and_at_separate_otherwise) {
+    EXPECT_EQ(folded("a#b"), "a b");
+    EXPECT_EQ(folded("x @ y"), "x y");
+    EXPECT_EQ(folded("sam@acme.com"), "sam acme com");
+    EXPECT_EQ(folded("#tag#more"), "#tag more");
+    EXPECT_EQ(folded("# @ #! @."), "");
+    EXPECT_EQ(folded("end#"), "end");
+}
+
+TEST(text, unicode_full_case_folding) {
+    EXPECT_EQ(folded("STRASSE"), "strasse");
+    EXPECT_EQ(folded("Straße"), "strasse");
+    EXPECT_EQ(folded("ÉCOLE"), "école");
+    EXPECT_EQ(folded("ÇA VA"), "ça va");
+    // Final and medial sigma fold alike.
+    EXPECT_EQ(folded("ΣΟΦΟΣ"), "σοφοσ");
+    EXPECT_EQ(folded("σοφος"), "σοφοσ");
+    EXPECT_EQ(folded("ПРИВЕТ Мир"), "привет мир");
+}
+
+TEST(text, composes_to_nfc) {
+    const std::string decomposed = "cafe\u0301";
+    const std::string precomposed = "caf\u00e9";
+    EXPECT_EQ(folded(decomposed), precomposed);
+    EXPECT_EQ(folded("CAFE\u0301"), precomposed);
+    EXPECT_EQ(folded(decomposed), folded(precomposed));
+    // Combining marks are reordered canonically before composing.
+    EXPECT_EQ(folded("a\u0323\u0302"), folded("a\u0302\u0323"));
+}
+
+TEST(text, scripts_without_spaces_make_one_word_per_character) {
+    EXPECT_EQ(folded("我爱Acme产品"), "我 爱 acme 产 品");
+    EXPECT_EQ(folded("東京タワーへ"), "東 京 タ ワ ー へ");
+    EXPECT_EQ(folded("2024年"), "2024 年");
+    // A Thai vowel sign stays with its consonant: ส ว+ั ส ด+ี.
+    EXPECT_EQ(folded("สวัสดี"), "ส วั ส ดี");
+    EXPECT_EQ(folded("#日本"), "#日 本");
+    // Punctuation in those blocks still separates.
+    EXPECT_EQ(folded("コーヒー・ケーキ"), folded("コーヒー ケーキ"));
+    // Korean is written with spaces and keeps its words.
+    EXPECT_EQ(folded("안녕 하세요"), "안녕 하세요");
+}
+
+TEST(text, invalid_utf8_separates_words) {
+    EXPECT_EQ(folded("good\xFF"
+                     "bad"),
+              "good bad");
+    EXPECT_EQ(folded("caf\xC3"), "caf");
+    EXPECT_EQ(folded("\xE2\x82x y\xF0\x9F\x98"), "x y");
+    EXPECT_EQ(folded("\xC0\xAFslash"), "slash"); // overlong
+    EXPECT_EQ(folded("a\xED\xA0\x80"
+                     "b"),
+              "a b"); // surrogate
+    EXPECT_EQ(folded("\xC3\x89t\xC3\xA9\xFF\xC3\x89T\xC3\x89"), "été été");
+    EXPECT_EQ(folded("\xFF\xFE"), "");
+}
+
+TEST(text, stray_marks_and_variation_selectors_are_not_words) {
+    EXPECT_EQ(folded("I \u2764\uFE0F it"), "i it");
+    EXPECT_EQ(folded("5\uFE0F stars"), "5 stars");
+    EXPECT_EQ(folded("\u0301alone"), "alone");
+}
+
+TEST(text, word_starts_and_word_at) {
+    const normalized_text t = normalize("One, two; THREE");
+    ASSERT_EQ(t.text, "one two three");
+    EXPECT_EQ(t.word_starts, (std::vector<std::uint32_t>{0, 4, 8}));
+    EXPECT_EQ(t.word_at(0), 0u);
+    EXPECT_EQ(t.word_at(2), 0u);
+    EXPECT_EQ(t.word_at(3), 0u); // the space counts with the word before it
+    EXPECT_EQ(t.word_at(4), 1u);
+    EXPECT_EQ(t.word_at(7), 1u);
+    EXPECT_EQ(t.word_at(8), 2u);
+    EXPECT_EQ(t.word_at(12), 2u);
+
+    const normalized_text u = normalize("ÉTÉ à Noël");
+    ASSERT_EQ(u.text, "été à noël");
+    EXPECT_EQ(u.word_starts, (std::vector<std::uint32_t>{0, 6, 9}));
+    EXPECT_EQ(u.word_at(5), 0u);
+    EXPECT_EQ(u.word_at(9), 2u);
+}
+
+TEST(text, empty_and_punctuation_only_input) {
+    for (const std::string_view input :
+         {"", " ", "!!! ... ???", "'''", "\u2019", "\u2014 \u00bf?"}) {
+        const normalized_text t = normalize(input);
+        EXPECT_EQ(t.text, "") << input;
+        EXPECT_EQ(t.word_count(), 0u) << input;
+    }
+}
+
+TEST(text, normalize_into_reuses_its_buffers) {
+    normalized_text t;
+    normalize_into("A fairly long message with quite a few words in it, to grow the buffers", t);
+    EXPECT_EQ(t.word_count(), 15u);
+    const std::size_t text_capacity = t.text.capacity();
+    const std::size_t starts_capacity = t.word_starts.capacity();
+
+    normalize_into("Short", t);
+    EXPECT_EQ(t.text, "short");
+    EXPECT_EQ(t.word_starts, (std::vector<std::uint32_t>{0}));
+    EXPECT_EQ(t.text.capacity(), text_capacity);
+    EXPECT_EQ(t.word_starts.capacity(), starts_capacity);
+
+    normalize_into("Ünïcödé", t);
+    EXPECT_EQ(t.text, "ünïcödé");
+    EXPECT_EQ(t.word_count(), 1u);
+
+    normalize_into("", t);
+    EXPECT_EQ(t.text, "");
+    EXPECT_EQ(t.word_count(), 0u);
+}
+
+TEST(text, long_unicode_input_grows_scratch) {
+    // Long enough to grow the per-thread scratch buffer several times; ΐ folds to three code
+    // points (ι, diaeresis, acute) and composes back to one.
+    std::string input;
+    for (int i = 0; i < 500; ++i) {
+        input += "\u0390";
+    }
+    EXPECT_EQ(folded(input), input);
+    EXPECT_EQ(count_code_points(folded(input)), 500u);
+    std::string sharp_s(300, 'x');
+    for (int i = 0; i < 300; ++i) {
+        sharp_s += "ß";
+    }
+    EXPECT_EQ(folded(sharp_s), std::string(300, 'x') + std::string(600, 's'));
+}
+
+TEST(text, normalize_is_safe_from_several_threads) {
+    // The Unicode path keeps per-thread scratch; each thread must see only its own.
+    const auto worker = [](std::string_view input, std::string_view expected, bool& ok) {
+        normalized_text t;
+        for (int i = 0; i < 2000; ++i) {
+            normalize_into(input, t);
+            ok = ok && t.text == expected;
+        }
+    };
+    bool ok_a = true;
+    bool ok_b = true;
+    std::thread a(worker, "Ça VA très BIEN, MERCI", "ça va très bien merci", std::ref(ok_a));
+    std::thread b(worker, "ΣΟΦΟΣ 東京 Straße", "σοφοσ 東 京 strasse", std::ref(ok_b));
+    a.join();
+    b.join();
+    EXPECT_TRUE(ok_a);
+    EXPECT_TRUE(ok_b);
+}
+
+TEST(text, is_valid_utf8) {
+    EXPECT_TRUE(is_valid_utf8(""));
+    EXPECT_TRUE(is_valid_utf8("plain ascii"));
+    EXPECT_TRUE(is_valid_utf8("été 日本 \U0001F600 \U0010FFFF"));
+    EXPECT_FALSE(is_valid_utf8("\xFF"));
+    EXPECT_FALSE(is_valid_utf8("\x80"));
+    EXPECT_FALSE(is_valid_utf8("caf\xC3"));              // truncated
+    EXPECT_FALSE(is_valid_utf8("\xC0\xAF"));             // overlong
+    EXPECT_FALSE(is_valid_utf8("\xE0\x80\xAF"));         // overlong
+    EXPECT_FALSE(is_valid_utf8("\xED\xA0\x80"));         // surrogate
+    EXPECT_FALSE(is_valid_utf8("\xF4\x90\x80\x80"));     // above U+10FFFF
+    EXPECT_FALSE(is_valid_utf8("12345678\xF0\x9F\x98")); // after the fast ASCII prefix
+}
+
+TEST(text, count_code_points) {
+    EXPECT_EQ(count_code_points(""), 0u);
+    EXPECT_EQ(count_code_points("abc"), 3u);
+    EXPECT_EQ(count_code_points("héllo"), 5u);
+    EXPECT_EQ(count_code_points("日本"), 2u);
+    EXPECT_EQ(count_code_points("\U0001F600!"), 2u);
+    EXPECT_EQ(count_code_points("e\u0301"), 2u);
+    EXPECT_EQ(count_code_points("\xFF\xFE"), 2u);
+    EXPECT_EQ(count_code_points("a\xE2\x82"), 3u); // invalid bytes count one each
+}
+
+TEST(text, count_graphemes) {
+    EXPECT_EQ(count_graphemes(""), 0u);
+    EXPECT_EQ(count_graphemes("abc"), 3u);
+    EXPECT_EQ(count_graphemes("a\r\nb"), 3u);
+    EXPECT_EQ(count_graphemes("e\u0301"), 1u);
+    EXPECT_EQ(count_graphemes("cafe\u0301s"), 5u);
+    EXPECT_EQ(count_graphemes("\U0001F468\u200D\U0001F469\u200D\U0001F467\u200D\U0001F466"), 1u);
+    EXPECT_EQ(count_graphemes("\U0001F1E9\U0001F1EA"), 1u);                     // one flag
+    EXPECT_EQ(count_graphemes("\U0001F1E9\U0001F1EA\U0001F1EB\U0001F1F7"), 2u); // two flags
+    EXPECT_EQ(count_graphemes("\U0001F44D\U0001F3FD"), 1u); // skin tone modifier
+    EXPECT_EQ(count_graphemes("\u2764\uFE0F"), 1u);
+    EXPECT_EQ(count_graphemes("hi \U0001F44B"), 4u);
+    EXPECT_EQ(count_graphemes("한국어"), 3u);
+    EXPECT_EQ(count_graphemes("\xFF\xFE"), 2u);
+    EXPECT_EQ(count_graphemes("a\xFF\u0301"), 3u); // a mark after an invalid byte starts anew
+}
+
+} // namespace
+} // namespace rapport::rules
