@@ -36,6 +36,9 @@ bool evaluator::near_holds(std::uint32_t left_set,
             if (!in(right, b.pattern)) {
                 continue;
             }
+            if (a.first_word == b.first_word && a.last_word == b.last_word) {
+                continue;  // one occurrence cannot be near itself
+            }
             // Words strictly between the two matches, plus one: "a x y b" is NEAR/3.
             const std::uint32_t gap = a.last_word < b.first_word   ? b.first_word - a.last_word
                                       : b.last_word < a.first_word ? a.first_word - b.last_word
@@ -75,6 +78,17 @@ bool contains(const std::vector<std::string>& list, std::string_view value) {
     return std::find(list.begin(), list.end(), value) != list.end();
 }
 
+// Language tags are case-insensitive (BCP 47): "EN" is "en".
+bool contains_ignoring_case(const std::vector<std::string>& list, std::string_view value) {
+    return std::any_of(list.begin(), list.end(), [&](const std::string& item) {
+        return std::equal(item.begin(), item.end(), value.begin(), value.end(),
+                          [](char x, char y) {
+                              return std::tolower(static_cast<unsigned char>(x)) ==
+                                     std::tolower(static_cast<unsigned char>(y));
+                          });
+    });
+}
+
 bool in_window(time_point at, time_point now, duration within) {
     return at <= now && now - at <= within;
 }
@@ -107,15 +121,18 @@ bool hours_hold(const hours_condition& h, time_point now) {
         h.zone != nullptr ? h.zone->to_local(now) : date::local_seconds(now.time_since_epoch());
     const auto day = std::chrono::floor<std::chrono::days>(local);
     const unsigned weekday = date::weekday(day).c_encoding();  // 0 = Sunday
-    if ((h.days & (1U << weekday)) == 0) {
-        return false;
-    }
     const int minute = static_cast<int>(
         std::chrono::duration_cast<std::chrono::minutes>(local - day).count());
+    const auto allowed = [&](unsigned d) { return (h.days & (1U << d)) != 0; };
     if (h.start_minute < h.end_minute) {
-        return minute >= h.start_minute && minute < h.end_minute;
+        return allowed(weekday) && minute >= h.start_minute && minute < h.end_minute;
     }
-    return minute >= h.start_minute || minute < h.end_minute;  // wraps past midnight
+    // A window that wraps past midnight belongs to the day it opened: Friday 22:00-06:00
+    // includes Saturday 02:00.
+    if (minute >= h.start_minute) {
+        return allowed(weekday);
+    }
+    return minute < h.end_minute && allowed((weekday + 6) % 7);
 }
 
 bool too_long(const playbook_set& set, std::string_view platform, std::string_view text) {
@@ -187,7 +204,7 @@ decision evaluator::evaluate(const message& m,
         if ((c.kinds & (1U << static_cast<unsigned>(m.kind))) == 0 ||
             (!c.platforms.empty() && !contains(c.platforms, m.platform)) ||
             (!c.accounts.empty() && !contains(c.accounts, m.account)) ||
-            (!c.langs.empty() && (!m.lang || !contains(c.langs, *m.lang))) ||
+            (!c.langs.empty() && (!m.lang || !contains_ignoring_case(c.langs, *m.lang))) ||
             (c.answers && m.insight != c.answers) ||
             (c.sentiment_below && !(d.sentiment < *c.sentiment_below)) ||
             (c.sentiment_above && !(d.sentiment > *c.sentiment_above))) {
@@ -200,7 +217,7 @@ decision evaluator::evaluate(const message& m,
                 continue;
             }
         }
-        if (!c.handles.empty() && !contains(c.handles, normalize(m.author.handle).text)) {
+        if (!c.handles.empty() && !contains(c.handles, folded_handle(m.author.handle))) {
             continue;
         }
         if (c.hours && !hours_hold(*c.hours, now)) {

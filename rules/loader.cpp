@@ -205,9 +205,10 @@ private:
             return;
         }
         for (const auto& e : *entries) {
-            if (!is_name(e.key)) {
+            // Queries name lexicons as $name, where a '.' would end the name.
+            if (!is_name(e.key) || e.key.find('.') != std::string::npos) {
                 y_.error(e.key_node, "lexicon name '" + e.key +
-                                         "' may only have letters, digits, '-', '_' and '.'");
+                                         "' may only have letters, digits, '-' and '_'");
                 continue;
             }
             if (!e.value.IsSequence()) {
@@ -313,7 +314,7 @@ private:
             return;
         }
         for (const auto& e : *entries) {
-            const auto score = y_.integer(e.value, "sentiment score of '" + e.key + "'", -5, 5);
+            const auto score = y_.integer(e.value, "sentiment." + e.key, -5, 5);
             if (!score) {
                 continue;
             }
@@ -381,12 +382,12 @@ private:
             if (!item["id"]) {
                 y_.error(item, "an insight needs an 'id'");
             }
+            const std::string which = in.id.empty() ? "an insight" : "insight '" + in.id + "'";
             if (!item["question"]) {
-                y_.error(item, "insight '" + in.id + "' needs a 'question'");
+                y_.error(item, which + " needs a 'question'");
             }
             if (!item["schedule"]) {
-                y_.error(item, "insight '" + in.id + "' needs a 'schedule' ({at: ...} or {cron: "
-                               "..., tz: ...})");
+                y_.error(item, which + " needs a 'schedule' ({at: ...} or {cron: ..., tz: ...})");
             }
             if (!in.id.empty()) {
                 b_.insight_files.emplace(in.id, y_.file());
@@ -417,12 +418,8 @@ private:
                 if (auto text = y_.string(f.value, "cron")) {
                     const auto parsed = parse_cron(*text);
                     if (!parsed.expression) {
-                        const auto [line, column] = yaml_reader::position(f.value);
-                        y_.error(line,
-                                 yaml_reader::text_column(f.value) +
-                                     static_cast<int>(parsed.error_offset),
-                                 "bad cron expression: " + parsed.error);
-                        (void)column;
+                        const auto [line, column] = y_.position_in(f.value, parsed.error_offset);
+                        y_.error(line, column, "bad cron expression: " + parsed.error);
                     } else {
                         s.cron = parsed.expression;
                         s.cron_text = *text;
@@ -469,12 +466,9 @@ private:
         }
         std::vector<template_error> errors;
         auto t = message_template::parse(*text, errors);
-        const auto [line, column] = yaml_reader::position(n);
-        const int text_column = yaml_reader::text_column(n);
-        const bool one_line = text->find('\n') == std::string::npos;
         for (const auto& e : errors) {
-            y_.error(line, one_line ? text_column + static_cast<int>(e.offset) : column,
-                     e.message);
+            const auto [line, column] = y_.position_in(n, e.offset);
+            y_.error(line, column, e.message);
         }
         if (!offer_text && t.uses(template_variable::offer_code)) {
             y_.error(n, "{{offer.code}} can only be used in an offer's text");
@@ -558,6 +552,9 @@ private:
                         }
                         c.kinds |= static_cast<std::uint8_t>(1U << static_cast<unsigned>(*k));
                     }
+                    if (kinds->empty()) {
+                        y_.error(f.value, "'kind' names no kind, so the rule could never hold");
+                    }
                 }
             } else if (f.key == "platform") {
                 if (auto v = y_.strings(f.value, "platform")) {
@@ -591,15 +588,13 @@ private:
         if (!text) {
             return;
         }
-        const auto [line, column] = yaml_reader::position(n);
-        const int text_column = yaml_reader::text_column(n);
-        const bool one_line = text->find('\n') == std::string::npos;
-        const auto at = [&](std::size_t offset) {
-            return one_line ? text_column + static_cast<int>(offset) : column;
+        const auto error_at = [&](std::size_t offset, std::string message) {
+            const auto [line, column] = y_.position_in(n, offset);
+            y_.error(line, column, "query: " + std::move(message));
         };
         const auto parsed = parse_query(*text);
         if (!parsed.ast) {
-            y_.error(line, at(parsed.error.offset), "query: " + parsed.error.message);
+            error_at(parsed.error.offset, parsed.error.message);
             return;
         }
         compiled_query q;
@@ -620,9 +615,8 @@ private:
                     for (const auto& [name, set] : lexicons_) {
                         names.push_back(name);
                     }
-                    y_.error(line, at(node.offset),
-                             with_suggestion("query: unknown lexicon '$" + node.text + "'",
-                                             node.text, names));
+                    error_at(node.offset, with_suggestion("unknown lexicon '$" + node.text + "'",
+                                                          node.text, names));
                     ok = false;
                     continue;
                 }
@@ -672,11 +666,7 @@ private:
             } else if (f.key == "handle") {
                 if (auto handles = y_.strings(f.value, "handle")) {
                     for (auto& h : *handles) {
-                        std::string_view v = h;
-                        if (v.starts_with('@')) {
-                            v.remove_prefix(1);
-                        }
-                        c.handles.push_back(normalize(v).text);
+                        c.handles.push_back(folded_handle(h));
                     }
                 }
             }
@@ -757,27 +747,42 @@ private:
     }
 
     void read_days(const YAML::Node& n, hours_condition& h) {
-        static constexpr std::array<std::string_view, 7> names = {"sun", "mon", "tue", "wed",
-                                                                  "thu", "fri", "sat"};
-        const auto items = y_.strings(n, "days");
-        if (!items) {
-            return;
-        }
-        const auto day = [&](std::string_view s) -> int {
+        static constexpr std::array<std::string_view, 7> short_names = {
+            "sun", "mon", "tue", "wed", "thu", "fri", "sat"};
+        static constexpr std::array<std::string_view, 7> long_names = {
+            "sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"};
+        const auto day = [](std::string_view s) -> int {
             std::string lower;
             for (const char ch : s) {
                 lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(ch))));
             }
-            for (std::size_t i = 0; i < names.size(); ++i) {
-                if (lower.substr(0, 3) == names[i] && lower.size() >= 3) {
+            for (std::size_t i = 0; i < short_names.size(); ++i) {
+                if (lower == short_names[i] || lower == long_names[i]) {
                     return static_cast<int>(i);
                 }
             }
             return -1;
         };
+        if (!n.IsScalar() && !n.IsSequence()) {
+            y_.error(n, "'days' must be a text value or a list of them");
+            return;
+        }
+        const std::size_t errors_before = y_.error_count();
+        std::vector<YAML::Node> items;
+        if (n.IsSequence()) {
+            for (const auto& item : n) {
+                items.push_back(item);
+            }
+        } else {
+            items.push_back(n);
+        }
         h.days = 0;
-        for (const auto& item : *items) {
-            std::stringstream parts(item);
+        for (const auto& item : items) {
+            const auto text = y_.string(item, "days");
+            if (!text) {
+                continue;
+            }
+            std::stringstream parts(*text);
             std::string part;
             while (std::getline(parts, part, ',')) {
                 part.erase(0, part.find_first_not_of(' '));
@@ -786,9 +791,9 @@ private:
                 const int from = day(part.substr(0, dash));
                 const int to = dash == std::string::npos ? from : day(part.substr(dash + 1));
                 if (from < 0 || to < 0) {
-                    y_.error(n, "bad days '" + part +
-                                    "': use day names like mon, a range like mon-fri, or a list "
-                                    "like sat,sun");
+                    y_.error(item, "bad days '" + part +
+                                       "': use day names like mon, a range like mon-fri, or a "
+                                       "list like sat,sun");
                     continue;
                 }
                 for (int d = from;; d = (d + 1) % 7) {  // ranges may wrap: fri-mon
@@ -798,6 +803,9 @@ private:
                     }
                 }
             }
+        }
+        if (h.days == 0 && y_.error_count() == errors_before) {
+            y_.error(n, "'days' names no day, so the rule could never hold");
         }
     }
 

@@ -13,9 +13,10 @@ namespace rapport::rules {
 struct matcher::impl {
     struct literal {
         std::uint32_t length = 0;
-        std::int64_t exact = -1;   // pattern id, or -1
-        std::int64_t prefix = -1;  // pattern id, or -1
         bool starts_with_sigil = false;
+        // Pattern ids written as this literal (callers may repeat one).
+        std::vector<std::uint32_t> exact;
+        std::vector<std::uint32_t> prefix;
     };
     hs_database_t* database = nullptr;
     std::vector<literal> literals;
@@ -79,7 +80,7 @@ bool matcher::compile(const std::vector<pattern>& patterns, std::string& error) 
             lengths.push_back(p.literal.size());
         }
         auto& l = next->literals[it->second];
-        (p.prefix ? l.prefix : l.exact) = static_cast<std::int64_t>(i);
+        (p.prefix ? l.prefix : l.exact).push_back(static_cast<std::uint32_t>(i));
     }
     if (!expressions.empty()) {
         // Texts are folded before scanning, so matching is case-sensitive and exact.
@@ -123,15 +124,18 @@ int matcher::impl::on_match(unsigned id,
         }
     }
     const bool whole_word = end == text.size() || text[end] == ' ';
-    if (whole_word && l.exact >= 0) {
-        c.hits->push_back({static_cast<std::uint32_t>(l.exact),
-                           static_cast<std::uint32_t>(c.text->word_at(start)),
-                           static_cast<std::uint32_t>(c.text->word_at(end - 1))});
+    if (!whole_word && l.prefix.empty()) {
+        return 0;
     }
-    if (l.prefix >= 0) {
-        c.hits->push_back({static_cast<std::uint32_t>(l.prefix),
-                           static_cast<std::uint32_t>(c.text->word_at(start)),
-                           static_cast<std::uint32_t>(c.text->word_at(end - 1))});
+    const auto first = static_cast<std::uint32_t>(c.text->word_at(start));
+    const auto last = static_cast<std::uint32_t>(c.text->word_at(end - 1));
+    if (whole_word) {
+        for (const auto pattern : l.exact) {
+            c.hits->push_back({pattern, first, last});
+        }
+    }
+    for (const auto pattern : l.prefix) {
+        c.hits->push_back({pattern, first, last});
     }
     return 0;  // keep scanning
 }

@@ -79,6 +79,19 @@ public:
         return true;
     }
 
+    // A string field that may be absent or null, but not empty.
+    bool optional_string(std::string_view key, std::optional<std::string>& out) {
+        const json::value* v = object_.if_contains(key);
+        if (v == nullptr || v->is_null()) {
+            return true;
+        }
+        if (!v->is_string()) {
+            return fail(key, "must be a string");
+        }
+        out.emplace(v->get_string().data(), v->get_string().size());
+        return true;
+    }
+
     bool optional_text(std::string_view key, std::optional<std::string>& out) {
         std::string s;
         const json::value* v = object_.if_contains(key);
@@ -135,23 +148,24 @@ bool read_message(const json::object& o, message& m, std::string& error) {
         !ar.text("name", m.author.name, false) || !ar.count("followers", m.author.followers)) {
         return false;
     }
-    std::string kind;
-    if (!r.text("kind", kind, false)) {
+    // Present but empty is a mistake worth reporting, not a default.
+    std::optional<std::string> kind;
+    if (!r.optional_string("kind", kind)) {
         return false;
     }
-    if (!kind.empty()) {
-        const auto k = parse_message_kind(kind);
+    if (kind) {
+        const auto k = parse_message_kind(*kind);
         if (!k) {
             return r.fail("kind", "must be one of mention, direct, reply, comment, post");
         }
         m.kind = *k;
     }
-    std::string created;
-    if (!r.text("created_at", created, false)) {
+    std::optional<std::string> created;
+    if (!r.optional_string("created_at", created)) {
         return false;
     }
-    if (!created.empty()) {
-        m.created_at = parse_timestamp(created);
+    if (created) {
+        m.created_at = parse_timestamp(*created);
         if (!m.created_at) {
             return r.fail("created_at", "is not an RFC 3339 timestamp");
         }

@@ -67,12 +67,12 @@ private:
         const std::size_t offset = ast_.nodes[*left].offset;
         while (current_.what == token::type::or_op) {
             const std::size_t op_offset = current_.offset;
-            if (!advance()) {
+            if (!advance() || !operand_follows(op_offset, "OR")) {
                 return std::nullopt;
             }
             node_id right = parse_and();
             if (!right) {
-                return after_operator(op_offset, "OR");
+                return std::nullopt;
             }
             children.push_back(*right);
         }
@@ -89,12 +89,12 @@ private:
         for (;;) {
             if (current_.what == token::type::and_op) {
                 const std::size_t op_offset = current_.offset;
-                if (!advance()) {
+                if (!advance() || !operand_follows(op_offset, "AND")) {
                     return std::nullopt;
                 }
                 node_id right = parse_not();
                 if (!right) {
-                    return after_operator(op_offset, "AND");
+                    return std::nullopt;
                 }
                 children.push_back(*right);
             } else if (starts_operand(current_)) {  // adjacency means AND
@@ -118,12 +118,12 @@ private:
             return parse_near();
         }
         const std::size_t offset = current_.offset;
-        if (!advance()) {
+        if (!advance() || !operand_follows(offset, "NOT")) {
             return std::nullopt;
         }
         node_id inner = parse_not();
         if (!inner) {
-            return after_operator(offset, "NOT");
+            return std::nullopt;
         }
         return add_branch(query_ast::op::negate, offset, {*inner});
     }
@@ -136,12 +136,12 @@ private:
                 return fail(ast_.nodes[*left].offset,
                             "NEAR takes a term, phrase, prefix or $lexicon on each side");
             }
-            if (!advance()) {
+            if (!advance() || !operand_follows(op.offset, "NEAR")) {
                 return std::nullopt;
             }
             node_id right = parse_primary();
             if (!right) {
-                return after_operator(op.offset, "NEAR");
+                return std::nullopt;
             }
             if (!is_term_like(*right)) {
                 return fail(ast_.nodes[*right].offset,
@@ -238,11 +238,13 @@ private:
         }
     }
 
-    node_id after_operator(std::size_t offset, std::string_view op) {
-        if (failed_) {
-            return std::nullopt;
+    // A query that ends right after an operator names the operator.
+    bool operand_follows(std::size_t op_offset, std::string_view op) {
+        if (current_.what != token::type::end && current_.what != token::type::close) {
+            return true;
         }
-        return fail(offset, "expected a term after '" + std::string(op) + "'");
+        fail(op_offset, "expected a term after '" + std::string(op) + "'");
+        return false;
     }
 
     node_id add_branch(query_ast::op op, std::size_t offset, std::vector<std::uint32_t> children) {

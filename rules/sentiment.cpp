@@ -188,7 +188,8 @@ int sentiment_lexicon::score(const normalized_text& text) const {
     bool negation_intensified = false; // an intensifier stood right before that negator
 
     for (std::size_t i = 0; i < text.word_count(); ++i) {
-        const entry* e = find(word_of(text, i));
+        const std::string_view word = word_of(text, i);
+        const entry* e = find(word);
         // A word scored 0 (an override that neutralizes a built-in word) is treated as unknown,
         // so it neither takes a pending negation nor an intensifier.
         if (e != nullptr && e->kind == role::scored && e->score == 0) {
@@ -196,6 +197,11 @@ int sentiment_lexicon::score(const normalized_text& text) const {
         }
         if (e == nullptr) {
             after_intensifier = false;
+            // The letter left from a contraction ("it's" is "it s") is not a word between the
+            // negator and what it negates.
+            if (negation_pending && word.size() == 1) {
+                ++negation_last;
+            }
         } else if (e->kind == role::negator) {
             // A second negator restarts the reach rather than cancelling: "no, not good" is
             // one negation, and double negatives in chat are nearly always emphasis.
@@ -207,13 +213,15 @@ int sentiment_lexicon::score(const normalized_text& text) const {
             after_intensifier = true;
         } else {
             int s = e->score;
-            bool intensified = after_intensifier;
             if (negation_pending) {
                 s = -s;
-                intensified = intensified || negation_intensified;
+                if (negation_intensified) {  // "really not good": stronger
+                    s += s > 0 ? 1 : -1;
+                } else if (after_intensifier && (s > 1 || s < -1)) {
+                    s -= s > 0 ? 1 : -1;  // "not very good": milder than "not good"
+                }
                 negation_pending = false;
-            }
-            if (intensified) {
+            } else if (after_intensifier) {
                 s += s > 0 ? 1 : -1;
             }
             total += s;

@@ -16,10 +16,13 @@ namespace rapport::rules {
 ///
 /// Scoring walks the words of a normalized text once:
 /// - a scored word adds its score;
-/// - a negator ("not", "never", "dont", ...) flips the sign of the next scored word within
-///   the next three words;
-/// - an intensifier ("very", "really", "so", ...) directly before a scored word (or before a
-///   negator + scored word) moves that word's score one further from zero (+2 → +3, -1 → -2).
+/// - a negator ("not", "never", the `t` of "don t", ...) flips the sign of the next scored
+///   word within the next three words (one-letter fragments such as the `s` of "it s" do not
+///   count);
+/// - an intensifier ("very", "really", "so", ...) directly before a scored word, or before a
+///   negator + scored word ("really not good"), moves that word's score one further from zero
+///   (+2 → +3, -1 → -2); between a negator and its word ("not very good") it softens the
+///   negation by one instead, down to ±1.
 /// The result is the sum. Value type; scoring is const and safe from any thread.
 class sentiment_lexicon {
 public:

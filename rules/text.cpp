@@ -15,8 +15,7 @@ enum class char_class : unsigned char {
     word,     // letter, digit or `_`
     no_space, // letter of a script written without spaces: a word on its own
     mark,     // continues a word, separates otherwise
-    apostrophe,
-    prefix, // `#` or `@`
+    prefix,   // `#` or `@`
 };
 
 constexpr std::array<char_class, 128> make_ascii_classes() {
@@ -27,7 +26,6 @@ constexpr std::array<char_class, 128> make_ascii_classes() {
         classes[static_cast<std::size_t>(c)] =
             alnum || c == '_' ? char_class::word : char_class::separator;
     }
-    classes['\''] = char_class::apostrophe;
     classes['#'] = char_class::prefix;
     classes['@'] = char_class::prefix;
     return classes;
@@ -85,9 +83,6 @@ bool is_variation_selector(char32_t c) {
 }
 
 char_class classify_non_ascii(char32_t c) {
-    if (c == 0x2019) {
-        return char_class::apostrophe;
-    }
     switch (utf8proc_category(static_cast<utf8proc_int32_t>(c))) {
         case UTF8PROC_CATEGORY_LU:
         case UTF8PROC_CATEGORY_LL:
@@ -203,7 +198,7 @@ inline char* put_utf8(char* dst, char32_t c) {
 }
 
 // Splits folded code points into words. `at(i)` returns code point i of `n`; `max_bytes` bounds
-// the text. One pass with one code point of look-ahead, which is all the `#`/`@` and apostrophe
+// the text. One pass with one code point of look-ahead, which is all the `#`/`@`
 // rules need. A template so the ASCII path (bytes, lowered on the fly) and the Unicode path (a
 // folded code point buffer) share the rules and each inlines its own access. Output goes through
 // raw pointers into buffers sized once: per-character push_back was most of the ASCII cost.
@@ -267,12 +262,6 @@ void split_words(std::size_t n, std::size_t max_bytes, At at, normalized_text& o
                 if (in_word) {
                     dst = put_utf8(dst, c);
                 }
-                break;
-            case char_class::apostrophe:
-                if (!(in_word && next_is_word)) {
-                    in_word = false;
-                }
-                // Between two word characters it is dropped and the word goes on.
                 break;
             case char_class::prefix:
                 if (!in_word && next_is_word) {
@@ -477,6 +466,14 @@ std::size_t count_graphemes(std::string_view utf8) {
         previous = current;
     }
     return count;
+}
+
+std::string folded_handle(std::string_view handle) {
+    std::string folded = normalize(handle).text;
+    if (folded.starts_with('@')) {
+        folded.erase(0, 1);
+    }
+    return folded;
 }
 
 } // namespace rapport::rules

@@ -15,11 +15,10 @@ namespace rapport::rules {
 ///
 /// `text` holds the words of the input, case-folded (Unicode full case folding after NFC),
 /// joined by exactly one ASCII space, with no leading or trailing space. A word is a run of
-/// letters, marks, digits and `_`. Punctuation and white space separate words, with three
-/// exceptions that make social text match the way people expect:
+/// letters, marks, digits and `_`. Punctuation (apostrophes too: "Kestrel's" is "kestrel s",
+/// "don't" is "don t") and white space separate words, with two exceptions that make social
+/// text match the way people expect:
 /// - `#` or `@` directly before a word stays attached to it (`#wantanr8`, `@acme`);
-/// - an apostrophe (U+0027 or U+2019) between two word characters is dropped, so "don't"
-///   folds to "dont" and "Acme’s" to "acmes";
 /// - each character of a script written without spaces (Han, Hiragana, Katakana, Thai, Lao,
 ///   Khmer, Myanmar) is a word of its own, so a CJK term matches as a phrase of characters.
 /// Invalid UTF-8 bytes separate words.
@@ -39,6 +38,10 @@ void normalize_into(std::string_view utf8, normalized_text& out);
 
 /// Folds `utf8` into a new value.
 [[nodiscard]] normalized_text normalize(std::string_view utf8);
+
+/// A handle folded for comparison, without the `@` some platforms and senders put in front:
+/// "@Sam" and "sam" are the same handle.
+[[nodiscard]] std::string folded_handle(std::string_view handle);
 
 /// True when `bytes` is well-formed UTF-8.
 [[nodiscard]] bool is_valid_utf8(std::string_view bytes);

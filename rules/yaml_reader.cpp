@@ -1,6 +1,8 @@
 #include "rules/yaml_reader.hpp"
 
+#include <algorithm>
 #include <charconv>
+#include <cstdlib>
 #include <map>
 
 namespace rapport::rules {
@@ -19,10 +21,94 @@ std::pair<int, int> yaml_reader::position(const YAML::Node& node) {
     return {m.line + 1, m.column + 1};
 }
 
-int yaml_reader::text_column(const YAML::Node& node) {
-    // yaml-cpp tags quoted scalars "!" and plain ones "?".
-    const int column = position(node).second;
-    return node.Tag() == "!" ? column + 1 : column;
+namespace {
+
+// Bytes the UTF-8 form of code point `cp` takes (what a \u escape becomes).
+std::size_t utf8_length(unsigned long cp) {
+    return cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+}
+
+std::size_t skip_blanks(std::string_view s, std::size_t i) {
+    while (i < s.size() && (s[i] == ' ' || s[i] == '\t')) {
+        ++i;
+    }
+    return i;
+}
+
+// Where in `src` byte `offset` of the value of the scalar starting at `start` is.
+std::size_t source_offset(std::string_view src, std::size_t start, std::size_t offset) {
+    std::size_t i = start;
+    const char style = src[i];
+    std::size_t indent = 0;
+    const bool block = style == '|' || style == '>';
+    if (style == '\'' || style == '"') {
+        ++i;
+    } else if (block) {
+        // Content starts on the next line; its first non-blank line sets the indentation.
+        i = src.find('\n', i);
+        if (i == std::string_view::npos) {
+            return src.size();
+        }
+        ++i;
+        std::size_t probe = i;
+        while (probe < src.size() && src[probe] == '\n') {
+            ++probe;
+        }
+        indent = skip_blanks(src, probe) - probe;
+        i = std::min(src.size(), i + indent);
+    }
+    std::size_t value = 0;
+    while (i < src.size() && value < offset) {
+        const char c = src[i];
+        if (c == '\n') {  // a line break is one character of the value (space or newline)
+            ++i;
+            i = block ? std::min(src.size(), i + indent) : skip_blanks(src, i);
+            ++value;
+        } else if (style == '\'' && c == '\'' && i + 1 < src.size() && src[i + 1] == '\'') {
+            i += 2;
+            ++value;
+        } else if (style == '"' && c == '\\' && i + 1 < src.size()) {
+            const char e = src[i + 1];
+            if (e == '\n') {  // an escaped line break joins the lines
+                i = skip_blanks(src, i + 2);
+            } else if (e == 'x' || e == 'u' || e == 'U') {
+                const std::size_t digits = e == 'x' ? 2 : e == 'u' ? 4 : 8;
+                const std::string hex(src.substr(i + 2, digits));
+                value += e == 'x' ? 1 : utf8_length(std::strtoul(hex.c_str(), nullptr, 16));
+                i += 2 + digits;
+            } else {
+                i += 2;
+                ++value;
+            }
+        } else {
+            ++i;
+            ++value;
+        }
+    }
+    return std::min(i, src.size());
+}
+
+} // namespace
+
+std::pair<int, int> yaml_reader::position_in(const YAML::Node& node, std::size_t offset) const {
+    const auto start = position(node);
+    if (!node.IsDefined() || node.Mark().is_null() || source_.empty()) {
+        return start;
+    }
+    const auto begin = static_cast<std::size_t>(node.Mark().pos);
+    if (begin >= source_.size()) {
+        return start;
+    }
+    const std::size_t at = source_offset(source_, begin, offset);
+    int line = start.first;
+    std::size_t line_start = begin - static_cast<std::size_t>(start.second - 1);
+    for (std::size_t i = begin; i < at; ++i) {
+        if (source_[i] == '\n') {
+            ++line;
+            line_start = i + 1;
+        }
+    }
+    return {line, static_cast<int>(at - line_start) + 1};
 }
 
 void yaml_reader::error(int line, int column, std::string message) {
@@ -36,6 +122,7 @@ void yaml_reader::error(const YAML::Node& at, std::string message) {
 }
 
 std::optional<YAML::Node> yaml_reader::parse(std::string_view text) {
+    source_.assign(text);
     try {
         std::vector<YAML::Node> documents = YAML::LoadAll(std::string(text));
         if (documents.empty() || documents.front().IsNull()) {

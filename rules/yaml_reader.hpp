@@ -53,14 +53,17 @@ public:
 
     /// 1-based line and column of a node (0, 0 when yaml-cpp has no mark for it).
     [[nodiscard]] static std::pair<int, int> position(const YAML::Node& node);
-    /// Column where the text of scalar `node` starts (after an opening quote).
-    [[nodiscard]] static int text_column(const YAML::Node& node);
+    /// 1-based line and column, in the parsed source, of byte `offset` of scalar `node`'s
+    /// value: follows quotes, escapes, folded line breaks and block scalars, so an error
+    /// inside a query or template points at the character itself.
+    [[nodiscard]] std::pair<int, int> position_in(const YAML::Node& node, std::size_t offset) const;
 
     [[nodiscard]] const std::string& file() const { return file_; }
     [[nodiscard]] std::size_t error_count() const { return errors_; }
 
 private:
     std::string file_;
+    std::string source_;
     std::vector<diagnostic>& out_;
     std::size_t errors_ = 0;
 };

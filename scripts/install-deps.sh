@@ -18,6 +18,7 @@ packages=(
     # tests and benchmarks
     libgtest-dev libgmock-dev libbenchmark-dev
     libre2-dev                          # matcher comparison in bench/
+    python3 python3-jsonschema python3-yaml   # checks the JSON Schemas against the examples
     time                                # /usr/bin/time -v for peak memory in bench/
 )
 

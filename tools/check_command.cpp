@@ -15,7 +15,11 @@ int run_check(const check_options& options, std::ostream& out, std::ostream& /*e
         auto config = daemon::load_config(*options.config);
         problems = std::move(config.diagnostics);
         if (config.value) {
-            load.known_teams = daemon::teams(*config.value);
+            // With only "*" approvers there are no named teams, and any team reaches them.
+            if (auto teams = daemon::teams(*config.value);
+                !teams.empty() || !daemon::any_approver_sees_all_teams(*config.value)) {
+                load.known_teams = std::move(teams);
+            }
             load.known_accounts = daemon::account_ids(*config.value);
             for (const auto& [platform, max] : daemon::platform_length_limits(*config.value)) {
                 load.length_limits[platform].max = max;  // keeps a built-in entry's unit

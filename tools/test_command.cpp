@@ -364,9 +364,9 @@ std::optional<test_file> read_test_file(const fs::path& path,
     return file;
 }
 
-// A rule written in a test may be bare ("complaint") when only one playbook is loaded or be
-// qualified ("acme-core/complaint").
-bool same_rule(std::string_view expected, std::string_view actual) {
+// A rule or pool written in a test may be bare ("complaint") or qualified with its playbook
+// ("acme-core/complaint").
+bool same_name(std::string_view expected, std::string_view actual) {
     return expected == actual ||
            (expected.find('/') == std::string_view::npos && rules::unqualified(actual) == expected);
 }
@@ -407,7 +407,7 @@ std::vector<std::string> compare(const expectation& e, const rules::decision& d)
     if (e.matched) {
         bool same = e.matched->size() == d.matched.size();
         for (std::size_t i = 0; same && i < d.matched.size(); ++i) {
-            same = same_rule((*e.matched)[i], d.matched[i]);
+            same = same_name((*e.matched)[i], d.matched[i]);
         }
         if (!same) {
             problems.push_back("matched: expected " + quote_list(*e.matched) + ", got " +
@@ -437,15 +437,19 @@ std::vector<std::string> compare(const expectation& e, const rules::decision& d)
     if (e.skipped) {
         bool same = e.skipped->size() == d.skipped.size();
         for (std::size_t i = 0; same && i < d.skipped.size(); ++i) {
-            same = same_rule((*e.skipped)[i].first, d.skipped[i].rule) &&
+            same = same_name((*e.skipped)[i].first, d.skipped[i].rule) &&
                    (*e.skipped)[i].second == d.skipped[i].reason;
         }
         if (!same) {
+            std::string want;
+            for (const auto& [rule, reason] : *e.skipped) {
+                want += (want.empty() ? "" : ", ") + rule + " (" + reason + ")";
+            }
             std::string got;
             for (const auto& s : d.skipped) {
                 got += (got.empty() ? "" : ", ") + s.rule + " (" + s.reason + ")";
             }
-            problems.push_back("skipped: got [" + got + "]");
+            problems.push_back("skipped: expected [" + want + "], got [" + got + "]");
         }
     }
     if (e.drafts) {
@@ -462,7 +466,7 @@ std::vector<std::string> compare(const expectation& e, const rules::decision& d)
                 const auto& got = d.drafts[i];
                 const std::string at = "drafts[" + std::to_string(i) + "]";
                 std::vector<std::string> diffs;
-                if (want.rule && !same_rule(*want.rule, got.rule)) {
+                if (want.rule && !same_name(*want.rule, got.rule)) {
                     diffs.push_back("rule " + *want.rule);
                 }
                 if (want.kind && *want.kind != got.kind) {
@@ -486,7 +490,7 @@ std::vector<std::string> compare(const expectation& e, const rules::decision& d)
                 if (want.too_long && *want.too_long != got.too_long) {
                     diffs.push_back(std::string("too_long ") + (*want.too_long ? "true" : "false"));
                 }
-                if (want.offer && (!got.offer || rules::unqualified(*got.offer) != *want.offer)) {
+                if (want.offer && (!got.offer || !same_name(*want.offer, *got.offer))) {
                     diffs.push_back("offer " + *want.offer);
                 }
                 for (const auto& diff : diffs) {

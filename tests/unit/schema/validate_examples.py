@@ -142,7 +142,13 @@ BAD_PLAYBOOKS = {
         "playbook: p\nrules: [{id: r, when: {person: {messages: {at_least: 1, pool: x}}}}]\n",
     "within with a word unit":
         "playbook: p\nrules: [{id: r, when: {person: {messages: {at_least: 1, within: a month}}}}]\n",
+    "empty kind list": "playbook: p\nrules: [{id: r, when: {kind: []}}]\n",
     "bad days": "playbook: p\nrules: [{id: r, when: {hours: {days: mon-fry}}}]\n",
+    "day name that only starts like one": "playbook: p\nrules: [{id: r, when: {hours: {days: monkey}}}]\n",
+    "abbreviation that is not three letters": "playbook: p\nrules: [{id: r, when: {hours: {days: tues}}}]\n",
+    "space before the dash of a day range":
+        "playbook: p\nrules: [{id: r, when: {hours: {days: 'mon -fri'}}}]\n",
+    "empty days list": "playbook: p\nrules: [{id: r, when: {hours: {days: []}}}]\n",
     "between without a leading zero":
         "playbook: p\nrules: [{id: r, when: {hours: {between: '9:00-17:00'}}}]\n",
     "between past 24:00": "playbook: p\nrules: [{id: r, when: {hours: {between: '22:00-24:30'}}}]\n",
@@ -177,7 +183,8 @@ GOOD_PLAYBOOKS = {
     "hours forms":
         "playbook: p\nrules:\n"
         "  - {id: a, when: {hours: {days: 'sat,sun', between: '22:00-06:00', tz: Europe/London}}}\n"
-        "  - {id: b, when: {hours: {days: [Monday, fri-mon], between: '00:00-24:00'}}}\n"
+        "  - {id: b, when: {hours: {days: [Monday, fri-mon, SAT-sunday, ' tue , thursday'],"
+        " between: '00:00-24:00'}}}\n"
         "  - {id: c, when: {hours: {}}}\n",
     "every condition and action":
         "playbook: p\nbrand: {name: Acme, voice: warm}\n"
