@@ -770,7 +770,7 @@ lexicons:
 )yaml"),
               (strings{
                   "pb.yaml:3:3: error: lexicon name 'bad name!' may only have letters, digits, "
-                  "'-', '_' and '.'",
+                  "'-' and '_'",
                   "pb.yaml:4:12: error: lexicon 'notlist' must be a list of terms",
                   "pb.yaml:5:12: error: each term of lexicon 'nested' must be a text value",
                   "pb.yaml:6:15: error: term '!!!' of lexicon 'punct' has no letters or digits to "
@@ -1334,6 +1334,12 @@ rules:
 TEST(loader, error_query_not_text) {
     EXPECT_EQ(errors("playbook: x\nrules:\n  - id: r\n    when: {query: [a]}\n"),
               strings{"pb.yaml:4:19: error: 'query' must be a text value"});
+}
+
+TEST(loader, lexicon_names_have_no_dots_since_queries_could_not_name_them) {
+    EXPECT_EQ(errors("playbook: x\nlexicons:\n  a.b: [x]\n"),
+              strings{"pb.yaml:3:3: error: lexicon name 'a.b' may only have letters, digits, '-' "
+                      "and '_'"});
 }
 
 TEST(loader, error_unknown_lexicon) {
