@@ -2,6 +2,10 @@
 add_library(rapport_options INTERFACE)
 target_compile_options(rapport_options INTERFACE -Wall -Wextra -Wpedantic -Wshadow
                                                  -Wnon-virtual-dtor -Wold-style-cast)
+if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 13)
+    # GCC 12 warns falsely about std::string concatenation at -O3 (GCC bug 105651).
+    target_compile_options(rapport_options INTERFACE -Wno-restrict)
+endif()
 if(RAPPORT_WERROR)
     target_compile_options(rapport_options INTERFACE -Werror)
 endif()

@@ -7,41 +7,51 @@
 namespace rapport::rules {
 
 evaluator::evaluator(std::shared_ptr<const playbook_set> set) : set_(std::move(set)) {
-    hit_epoch_.assign(set_->patterns.size(), 0);
+    term_set_epoch_.assign(set_->term_sets.size(), 0);
     candidate_epoch_.assign(set_->rules.size(), 0);
+    conjunct_epoch_.assign(set_->rules.size(), 0);
+    conjuncts_seen_.assign(set_->rules.size(), 0);
 }
 
-bool evaluator::is_hit(std::uint32_t pattern) const { return hit_epoch_[pattern] == epoch_; }
-
 bool evaluator::term_set_hit(std::uint32_t term_set) const {
-    const auto& patterns = set_->term_sets[term_set];
-    return std::any_of(patterns.begin(), patterns.end(),
-                       [this](std::uint32_t p) { return is_hit(p); });
+    return term_set_epoch_[term_set] == epoch_;
 }
 
 bool evaluator::near_holds(std::uint32_t left_set,
                            std::uint32_t right_set,
                            std::uint32_t distance) const {
+    if (!term_set_hit(left_set) || !term_set_hit(right_set)) {
+        return false;
+    }
     const auto& left = set_->term_sets[left_set];
     const auto& right = set_->term_sets[right_set];
     const auto in = [](const std::vector<std::uint32_t>& sorted, std::uint32_t p) {
         return std::binary_search(sorted.begin(), sorted.end(), p);
     };
-    // Hits are few per message; comparing every pair is cheaper than indexing them.
-    for (const auto& a : hits_) {
-        if (!in(left, a.pattern)) {
-            continue;
+    // Hits are few per message: sort each side's out once, then compare the pairs.
+    constexpr std::size_t most = 32;
+    const pattern_hit* a[most];
+    const pattern_hit* b[most];
+    std::size_t na = 0;
+    std::size_t nb = 0;
+    for (const auto& h : hits_) {
+        if (na < most && in(left, h.pattern)) {
+            a[na++] = &h;
         }
-        for (const auto& b : hits_) {
-            if (!in(right, b.pattern)) {
-                continue;
-            }
-            if (a.first_word == b.first_word && a.last_word == b.last_word) {
+        if (nb < most && in(right, h.pattern)) {
+            b[nb++] = &h;
+        }
+    }
+    for (std::size_t i = 0; i < na; ++i) {
+        for (std::size_t j = 0; j < nb; ++j) {
+            const pattern_hit& x = *a[i];
+            const pattern_hit& y = *b[j];
+            if (x.first_word == y.first_word && x.last_word == y.last_word) {
                 continue;  // one occurrence cannot be near itself
             }
             // Words strictly between the two matches, plus one: "a x y b" is NEAR/3.
-            const std::uint32_t gap = a.last_word < b.first_word   ? b.first_word - a.last_word
-                                      : b.last_word < a.first_word ? a.first_word - b.last_word
+            const std::uint32_t gap = x.last_word < y.first_word   ? y.first_word - x.last_word
+                                      : y.last_word < x.first_word ? x.first_word - y.last_word
                                                                    : 0;
             if (gap <= distance) {
                 return true;
@@ -60,11 +70,19 @@ bool evaluator::query_holds(const compiled_query& q, std::uint32_t id) const {
         case query_ast::op::negate:
             return !query_holds(q, node.children[0]);
         case query_ast::op::all_of:
-            return std::all_of(node.children.begin(), node.children.end(),
-                               [&](std::uint32_t c) { return query_holds(q, c); });
+            for (const auto child : node.children) {
+                if (!query_holds(q, child)) {
+                    return false;
+                }
+            }
+            return true;
         case query_ast::op::any_of:
-            return std::any_of(node.children.begin(), node.children.end(),
-                               [&](std::uint32_t c) { return query_holds(q, c); });
+            for (const auto child : node.children) {
+                if (query_holds(q, child)) {
+                    return true;
+                }
+            }
+            return false;
         case query_ast::op::near:
             return near_holds(q.nodes[node.children[0]].term_set,
                               q.nodes[node.children[1]].term_set, node.distance);
@@ -154,8 +172,9 @@ decision evaluator::evaluate(const message& m,
                              const offer_ledger* ledger) {
     const playbook_set& set = *set_;
     if (++epoch_ == 0) {  // wrapped: old stamps could look current
-        std::fill(hit_epoch_.begin(), hit_epoch_.end(), 0);
+        std::fill(term_set_epoch_.begin(), term_set_epoch_.end(), 0);
         std::fill(candidate_epoch_.begin(), candidate_epoch_.end(), 0);
+        std::fill(conjunct_epoch_.begin(), conjunct_epoch_.end(), 0);
         epoch_ = 1;
     }
     normalize_into(m.text, folded_);
@@ -164,11 +183,19 @@ decision evaluator::evaluate(const message& m,
 
     candidates_.clear();
     for (const auto& h : hits_) {
-        hit_epoch_[h.pattern] = epoch_;
-        for (const auto r : set.rules_by_pattern[h.pattern]) {
-            if (candidate_epoch_[r] != epoch_) {
-                candidate_epoch_[r] = epoch_;
-                candidates_.push_back(r);
+        for (const auto t : set.term_sets_by_pattern[h.pattern]) {
+            term_set_epoch_[t] = epoch_;
+        }
+        for (const auto& t : set.triggers_by_pattern[h.pattern]) {
+            if (conjunct_epoch_[t.rule] != epoch_) {
+                conjunct_epoch_[t.rule] = epoch_;
+                conjuncts_seen_[t.rule] = 0;
+            }
+            conjuncts_seen_[t.rule] |= t.conjunct_bit;
+            if (conjuncts_seen_[t.rule] == set.conjunct_masks[t.rule] &&
+                candidate_epoch_[t.rule] != epoch_) {
+                candidate_epoch_[t.rule] = epoch_;
+                candidates_.push_back(t.rule);
             }
         }
     }

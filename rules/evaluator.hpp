@@ -32,7 +32,6 @@ public:
 
 private:
     [[nodiscard]] bool query_holds(const compiled_query& q, std::uint32_t node) const;
-    [[nodiscard]] bool is_hit(std::uint32_t pattern) const;
     [[nodiscard]] bool term_set_hit(std::uint32_t term_set) const;
     [[nodiscard]] bool near_holds(std::uint32_t left_set,
                                   std::uint32_t right_set,
@@ -42,9 +41,13 @@ private:
     matcher::scratch scratch_;
     normalized_text folded_;
     std::vector<pattern_hit> hits_;
-    // Epoch stamps instead of clearing per message: pattern p hit iff hit_epoch_[p] == epoch_.
-    std::vector<std::uint32_t> hit_epoch_;
+    // Epoch stamps instead of clearing per message: term set t has a hit iff
+    // term_set_epoch_[t] == epoch_.
+    std::vector<std::uint32_t> term_set_epoch_;
     std::vector<std::uint32_t> candidate_epoch_;
+    // Conjunct bits of each rule seen in this message; valid where conjunct_epoch_ == epoch_.
+    std::vector<std::uint32_t> conjunct_epoch_;
+    std::vector<std::uint32_t> conjuncts_seen_;
     std::vector<std::uint32_t> candidates_;
     std::uint32_t epoch_ = 0;
 };

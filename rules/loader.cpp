@@ -1059,19 +1059,53 @@ trigger required_patterns(const playbook_set& set, const compiled_query& q, std:
     return std::nullopt;
 }
 
+// The parts of a query that must each have a hit: the children of a top-level AND (both sides
+// of a top-level NEAR), else the query itself. Parts that can hold without a hit are left out.
+std::vector<std::vector<std::uint32_t>> required_parts(const playbook_set& set,
+                                                       const compiled_query& q) {
+    std::vector<std::vector<std::uint32_t>> parts;
+    const auto& root = q.nodes[q.root];
+    if (root.op == query_ast::op::all_of || root.op == query_ast::op::near) {
+        for (const auto child : root.children) {
+            if (trigger t = required_patterns(set, q, child)) {
+                parts.push_back(std::move(*t));
+            }
+        }
+    } else if (trigger t = required_patterns(set, q, q.root)) {
+        parts.push_back(std::move(*t));
+    }
+    constexpr std::size_t max_parts = 32;  // bits of a conjunct mask
+    if (parts.size() > max_parts) {
+        parts.resize(max_parts);  // the query itself still checks the rest
+    }
+    return parts;
+}
+
 void index_rules(playbook_set& set) {
-    set.rules_by_pattern.assign(set.patterns.size(), {});
+    set.term_sets_by_pattern.assign(set.patterns.size(), {});
+    for (std::uint32_t t = 0; t < set.term_sets.size(); ++t) {
+        for (const auto p : set.term_sets[t]) {
+            set.term_sets_by_pattern[p].push_back(t);
+        }
+    }
+    set.triggers_by_pattern.assign(set.patterns.size(), {});
+    set.conjunct_masks.assign(set.rules.size(), 0);
     for (std::uint32_t i = 0; i < set.rules.size(); ++i) {
         const auto& q = set.rules[i].when.query;
-        trigger t = q ? required_patterns(set, *q, q->root) : std::nullopt;
-        if (!t) {
+        auto parts = q ? required_parts(set, *q) : std::vector<std::vector<std::uint32_t>>{};
+        if (parts.empty()) {
             set.unconditional_rules.push_back(i);
             continue;
         }
-        std::sort(t->begin(), t->end());
-        t->erase(std::unique(t->begin(), t->end()), t->end());
-        for (const auto p : *t) {
-            set.rules_by_pattern[p].push_back(i);
+        for (std::size_t k = 0; k < parts.size(); ++k) {
+            const std::uint32_t bit = 1U << k;
+            set.conjunct_masks[i] |= bit;
+            auto& patterns = parts[k];
+            std::sort(patterns.begin(), patterns.end());
+            patterns.erase(std::unique(patterns.begin(), patterns.end()), patterns.end());
+            for (const auto p : patterns) {
+                set.triggers_by_pattern[p].push_back({i, bit});
+            }
         }
     }
 }

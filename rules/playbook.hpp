@@ -171,8 +171,21 @@ struct playbook_set {
     rules::matcher matcher;
     /// Term and lexicon nodes of queries point here: the patterns any of which makes them true.
     std::vector<std::vector<std::uint32_t>> term_sets;
-    /// For each pattern, the rules whose query cannot hold unless some pattern of theirs hit.
-    std::vector<std::vector<std::uint32_t>> rules_by_pattern;
+    /// For each pattern, the term sets it belongs to: a hit marks them, so a query asks about a
+    /// whole lexicon in one lookup.
+    std::vector<std::vector<std::uint32_t>> term_sets_by_pattern;
+    /// A rule's query is an AND of parts ("conjuncts"; a query that is not an AND is one part)
+    /// and most parts cannot hold unless one of their patterns hit. A pattern's triggers say
+    /// which part of which rule it satisfies; a rule is evaluated only once every such part
+    /// of it has a hit, so a message wakes the few rules that can match, not every rule that
+    /// shares a common word.
+    struct trigger {
+        std::uint32_t rule = 0;
+        std::uint32_t conjunct_bit = 0;
+    };
+    std::vector<std::vector<trigger>> triggers_by_pattern;
+    /// For each rule, the bits of all its triggering parts (0 for unconditional rules).
+    std::vector<std::uint32_t> conjunct_masks;
     /// Rules that must be evaluated for every message (no query, or one that can hold
     /// without any hit, such as `NOT spam`).
     std::vector<std::uint32_t> unconditional_rules;

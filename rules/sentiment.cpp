@@ -1,8 +1,11 @@
 #include "rules/sentiment.hpp"
 
+#include <algorithm>
 #include <charconv>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -89,9 +92,8 @@ const sentiment_lexicon& sentiment_lexicon::builtin_english() {
 }
 
 bool sentiment_lexicon::parse(std::string_view text, std::string& error) {
-    // Staged apart from words_ so that a bad line leaves the lexicon as it was.
-    std::unordered_map<std::string, std::pair<entry, std::size_t>, string_hash, std::equal_to<>>
-        staged;
+    // Staged apart from the table so that a bad line leaves the lexicon as it was.
+    std::map<std::string, std::pair<entry, std::size_t>, std::less<>> staged;
     normalized_text folded;
     std::size_t line_number = 0;
     while (!text.empty()) {
@@ -142,7 +144,7 @@ bool sentiment_lexicon::parse(std::string_view text, std::string& error) {
         }
     }
     for (auto& [word, value] : staged) {
-        words_.insert_or_assign(word, value.first);
+        insert_or_assign(word, value.first);
     }
     return true;
 }
@@ -155,21 +157,74 @@ bool sentiment_lexicon::set_score(std::string_view word, int score) {
     if (folded.word_count() != 1) {
         return false;
     }
-    words_.insert_or_assign(std::move(folded.text), entry{role::scored, score});
+    insert_or_assign(folded.text, entry{role::scored, score});
     return true;
 }
 
+namespace {
+// FNV-1a: words are short, so a byte loop beats a general-purpose hash here.
+std::size_t word_hash(std::string_view word) {
+    std::uint64_t h = 14695981039346656037ULL;
+    for (const char c : word) {
+        h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
+    }
+    return static_cast<std::size_t>(h ^ (h >> 29));
+}
+} // namespace
+
+void sentiment_lexicon::insert_or_assign(std::string_view folded_word, entry value) {
+    if (2 * (size_ + 1) > slots_.size()) {  // keep at most half full
+        std::vector<slot> old(std::max<std::size_t>(64, 2 * slots_.size()));
+        old.swap(slots_);
+        size_ = 0;
+        for (auto& s : old) {
+            if (!s.word.empty()) {
+                insert_or_assign(s.word, s.value);
+            }
+        }
+    }
+    const std::size_t mask = slots_.size() - 1;
+    for (std::size_t i = word_hash(folded_word) & mask;; i = (i + 1) & mask) {
+        slot& s = slots_[i];
+        if (s.word.empty()) {
+            s.word.assign(folded_word);
+            s.value = value;
+            ++size_;
+            return;
+        }
+        if (s.word == folded_word) {
+            s.value = value;
+            return;
+        }
+    }
+}
+
+const sentiment_lexicon::entry* sentiment_lexicon::find_exact(std::string_view folded_word) const {
+    if (slots_.empty()) {
+        return nullptr;
+    }
+    const std::size_t mask = slots_.size() - 1;
+    for (std::size_t i = word_hash(folded_word) & mask;; i = (i + 1) & mask) {
+        const slot& s = slots_[i];
+        if (s.word.empty()) {
+            return nullptr;
+        }
+        if (s.word == folded_word) {
+            return &s.value;
+        }
+    }
+}
+
 const sentiment_lexicon::entry* sentiment_lexicon::find(std::string_view folded_word) const {
-    const auto it = words_.find(folded_word);
-    if (it != words_.end()) {
-        return &it->second;
+    if (const entry* e = find_exact(folded_word)) {
+        return e;
     }
     // "#fail" and "#love" carry the sentiment of their word; `@` names someone, so it does not.
     // Only scores carry over: a trailing "#not" is sarcasm, not a negator.
     if (folded_word.size() > 1 && folded_word.front() == '#') {
-        const auto bare = words_.find(folded_word.substr(1));
-        if (bare != words_.end() && bare->second.kind == role::scored) {
-            return &bare->second;
+        const entry* bare = find_exact(folded_word.substr(1));
+        if (bare != nullptr && bare->kind == role::scored) {
+            return bare;
         }
     }
     return nullptr;

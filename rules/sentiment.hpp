@@ -7,7 +7,6 @@
 
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 namespace rapport::rules {
@@ -45,7 +44,7 @@ public:
     /// Score of one normalized word, 0 when unknown.
     [[nodiscard]] int word_score(std::string_view folded_word) const;
 
-    [[nodiscard]] std::size_t size() const { return words_.size(); }
+    [[nodiscard]] std::size_t size() const { return size_; }
 
 private:
     enum class role : signed char { scored, negator, intensifier };
@@ -53,15 +52,18 @@ private:
         role kind = role::scored;
         int score = 0;
     };
-    struct string_hash {
-        using is_transparent = void;
-        std::size_t operator()(std::string_view s) const noexcept {
-            return std::hash<std::string_view>{}(s);
-        }
+    // Open addressing with linear probing over a power-of-two table, keys stored inline: one
+    // cheap hash and usually one probe per word of every message, and a plain copyable value.
+    struct slot {
+        std::string word;  // empty: free
+        entry value;
     };
     [[nodiscard]] const entry* find(std::string_view folded_word) const;
+    [[nodiscard]] const entry* find_exact(std::string_view folded_word) const;
+    void insert_or_assign(std::string_view folded_word, entry value);
 
-    std::unordered_map<std::string, entry, string_hash, std::equal_to<>> words_;
+    std::vector<slot> slots_;
+    std::size_t size_ = 0;
 };
 
 } // namespace rapport::rules

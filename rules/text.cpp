@@ -283,6 +283,81 @@ void split_words(std::size_t n, std::size_t max_bytes, At at, normalized_text& o
     out.word_starts.resize(static_cast<std::size_t>(next_start - first_start));
 }
 
+// Code points that can only ever separate words: spaces, punctuation and symbols (emoji among
+// them) that case folding and NFC leave alone. Listing them lets the common post (English with
+// emoji and curly quotes) skip utf8proc; a unit test checks every one against utf8proc.
+bool plain_separator(char32_t c) {
+    return c == 0xA0 || (c >= 0x2000 && c <= 0x206F) || (c >= 0x2190 && c <= 0x245F) ||
+           (c >= 0x2500 && c <= 0x2775) || (c >= 0x2794 && c <= 0x2BFF) ||
+           (c >= 0x1F000 && c <= 0x1F0FF) || (c >= 0x1F1E6 && c <= 0x1F1FF) ||
+           (c >= 0x1F300 && c <= 0x1FAFF);
+}
+
+// The same rules as split_words, one byte at a time with no folding library: for text whose
+// only non-ASCII characters are plain separators or variation selectors (most posts). Returns
+// false, with `out` unspecified, when the text needs the full Unicode path.
+bool split_simple_words(std::string_view s, normalized_text& out) {
+    const auto* p = bytes_of(s);
+    const std::size_t n = s.size();
+    out.text.resize(n);  // nothing grows: separators collapse, other characters stay one byte
+    out.word_starts.resize(n / 2 + 1);
+    char* const base = out.text.data();
+    char* dst = base;
+    std::uint32_t* const first_start = out.word_starts.data();
+    std::uint32_t* next_start = first_start;
+    bool in_word = false;
+    const auto start_word = [&] {
+        if (dst != base) {
+            *dst++ = ' ';
+        }
+        *next_start++ = static_cast<std::uint32_t>(dst - base);
+        in_word = true;
+    };
+    for (std::size_t i = 0; i < n; ++i) {
+        const unsigned char b = p[i];
+        if (b >= 0x80) {
+            char32_t c = 0;
+            const std::size_t len = decode(p + i, p + n, c);
+            if (len == 0) {  // an invalid byte separates words
+                in_word = false;
+            } else if (is_variation_selector(c)) {
+                i += len - 1;  // picks a glyph; the word goes on
+            } else if (plain_separator(c)) {
+                in_word = false;
+                i += len - 1;
+            } else {
+                return false;
+            }
+            continue;
+        }
+        switch (ascii_classes[b]) {
+            case char_class::word:
+                if (!in_word) {
+                    start_word();
+                }
+                *dst++ = ascii_lower(static_cast<char>(b));
+                break;
+            case char_class::prefix:
+                // `#` or `@` starts a word only directly before a word character.
+                if (i + 1 < n && p[i + 1] >= 0x80) {
+                    return false;  // is that a letter? the full path knows
+                }
+                if (!in_word && i + 1 < n && ascii_classes[p[i + 1]] == char_class::word) {
+                    start_word();
+                    *dst++ = static_cast<char>(b);
+                } else {
+                    in_word = false;
+                }
+                break;
+            default:
+                in_word = false;
+        }
+    }
+    out.text.resize(static_cast<std::size_t>(dst - base));
+    out.word_starts.resize(static_cast<std::size_t>(next_start - first_start));
+    return true;
+}
+
 constexpr utf8proc_option_t fold_options =
     static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_CASEFOLD);
 
@@ -375,15 +450,14 @@ std::size_t normalized_text::word_at(std::size_t offset) const {
 }
 
 void normalize_into(std::string_view utf8, normalized_text& out) {
+    if (!split_simple_words(utf8, out)) {
+        normalize_unicode_for_test(utf8, out);
+    }
+}
+
+void normalize_unicode_for_test(std::string_view utf8, normalized_text& out) {
     out.text.clear();
     out.word_starts.clear();
-    if (ascii_prefix(utf8) == utf8.size()) {
-        // Folded ASCII never grows: words only lose characters and separators collapse.
-        split_words(
-            utf8.size(), utf8.size(),
-            [utf8](std::size_t i) { return static_cast<char32_t>(ascii_lower(utf8[i])); }, out);
-        return;
-    }
     // Scratch for folded code points, kept per thread so the hot path does not allocate.
     thread_local std::vector<utf8proc_int32_t> cps;
     const std::size_t n = fold_code_points(utf8, cps);

@@ -36,6 +36,10 @@ struct normalized_text {
 /// Folds `utf8` into `out`, reusing its buffers (the hot path calls this once per message).
 void normalize_into(std::string_view utf8, normalized_text& out);
 
+/// normalize_into without the fast path for ASCII-like text: always through utf8proc. Tests
+/// use it to prove the fast path folds exactly as the full one.
+void normalize_unicode_for_test(std::string_view utf8, normalized_text& out);
+
 /// Folds `utf8` into a new value.
 [[nodiscard]] normalized_text normalize(std::string_view utf8);
 

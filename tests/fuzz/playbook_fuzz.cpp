@@ -41,7 +41,8 @@ const std::vector<rules::message>& fixed_messages() {
 
         m.id = "ext-124";
         m.kind = rules::message_kind::reply;
-        m.text = "I love it, great stuff \xe2\x9d\xa4\xef\xb8\x8f can't wait \xe6\x97\xa5\xe6\x9c\xac";
+        m.text =
+            "I love it, great stuff \xe2\x9d\xa4\xef\xb8\x8f can't wait \xe6\x97\xa5\xe6\x9c\xac";
         m.author = {"u2", "kim", "", std::nullopt};
         m.platform = "mastodon";
         m.account = "acme-mastodon";

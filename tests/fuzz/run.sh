@@ -5,6 +5,9 @@
 # timeouts land in build/fuzz/artifacts/. Exits 1 when any target found something.
 #
 #   tests/fuzz/run.sh [SECONDS_PER_TARGET] [TARGET...]     e.g. tests/fuzz/run.sh 300 query text
+#
+# Environment: RAPPORT_FUZZ_NO_BUILD=1 skips configure+build; RAPPORT_FUZZ_ARGS adds libFuzzer
+# flags (later flags win), e.g. RAPPORT_FUZZ_ARGS="-rss_limit_mb=6000 -seed=1".
 set -euo pipefail
 
 seconds="${1:-60}"
@@ -51,6 +54,8 @@ for name in "${targets[@]}"; do
     if [[ -f "$dict" ]]; then
         args+=(-dict="$dict")
     fi
+    # shellcheck disable=SC2206  # word splitting wanted: several flags in one variable
+    args+=(${RAPPORT_FUZZ_ARGS:-})
     log="$logs/$name.log"
     echo "== fuzz_$name for ${seconds}s (log: $log)"
     before=$(find "$artifacts" -name "$name-*" -type f | sort)

@@ -116,10 +116,17 @@ strings literals(const playbook_set& set, std::uint32_t term_set) {
     return out;
 }
 
+// The rules a pattern's hit counts towards, in rule order.
 std::vector<std::uint32_t> rules_for(const playbook_set& set,
                                      std::string_view literal,
                                      bool prefix = false) {
-    return set.rules_by_pattern.at(pattern_index(set, literal, prefix));
+    std::vector<std::uint32_t> rules;
+    for (const auto& t : set.triggers_by_pattern.at(pattern_index(set, literal, prefix))) {
+        rules.push_back(t.rule);
+    }
+    std::sort(rules.begin(), rules.end());
+    rules.erase(std::unique(rules.begin(), rules.end()), rules.end());
+    return rules;
 }
 
 using ids = std::vector<std::uint32_t>;
@@ -367,17 +374,18 @@ TEST(loader, contract_example_index) {
     ASSERT_NE(f.result.set, nullptr);
     const playbook_set& set = *f.result.set;
     EXPECT_EQ(set.unconditional_rules, ids{2});
-    ASSERT_EQ(set.rules_by_pattern.size(), set.patterns.size());
+    ASSERT_EQ(set.triggers_by_pattern.size(), set.patterns.size());
     // complaint: only $negative is required (the NOT branch can hold without a hit).
     for (const char* word : {"broken", "refund", "worst", "never again"}) {
         EXPECT_EQ(rules_for(set, word), ids{0}) << word;
     }
     EXPECT_EQ(rules_for(set, "just kidding"), ids{});
     EXPECT_EQ(rules_for(set, "jk"), ids{});
-    // delight-advocate: (acme OR @acme) is the smaller required set than $positive.
+    // delight-advocate: $positive AND (acme OR @acme) needs a hit in both parts.
     EXPECT_EQ(rules_for(set, "acme"), ids{1});
     EXPECT_EQ(rules_for(set, "@acme"), ids{1});
-    EXPECT_EQ(rules_for(set, "love"), ids{});
+    EXPECT_EQ(rules_for(set, "love"), ids{1});
+    EXPECT_EQ(set.conjunct_masks[1], 0b11U);
     EXPECT_EQ(rules_for(set, "globex"), ids{});
 }
 
@@ -427,18 +435,26 @@ rules:
     when: {kind: mention}
 )yaml";
 
-TEST(loader, index_rules_by_pattern) {
+TEST(loader, index_triggers_by_pattern) {
     const auto set = loaded(index_playbook);
     ASSERT_NE(set, nullptr);
     ASSERT_EQ(set->rules.size(), 11U);
     EXPECT_EQ(set->patterns.size(), 7U);             // x y z a b c a*
-    EXPECT_EQ(rules_for(*set, "a"), (ids{0, 1, 7})); // a AND b picks a; a OR b; a NEAR b
-    EXPECT_EQ(rules_for(*set, "b"), ids{1});
-    EXPECT_EQ(rules_for(*set, "c"), (ids{5, 6, 8})); // c beats the 3-term lexicon
-    EXPECT_EQ(rules_for(*set, "x"), ids{6});
-    EXPECT_EQ(rules_for(*set, "y"), ids{6});
-    EXPECT_EQ(rules_for(*set, "z"), ids{6});
+    // Each part of a top-level AND (or NEAR) is a conjunct; an OR is one part.
+    EXPECT_EQ(rules_for(*set, "a"), (ids{0, 1, 7}));
+    EXPECT_EQ(rules_for(*set, "b"), (ids{0, 1, 7}));
+    EXPECT_EQ(rules_for(*set, "c"), (ids{5, 6, 8}));
+    EXPECT_EQ(rules_for(*set, "x"), (ids{5, 6}));
+    EXPECT_EQ(rules_for(*set, "y"), (ids{5, 6}));
+    EXPECT_EQ(rules_for(*set, "z"), (ids{5, 6}));
     EXPECT_EQ(rules_for(*set, "a", true), ids{9});
+    // A rule is evaluated once every part has a hit: a AND b has two, NOT a adds none.
+    EXPECT_EQ(set->conjunct_masks[0], 0b11U);
+    EXPECT_EQ(set->conjunct_masks[1], 0b1U);
+    EXPECT_EQ(set->conjunct_masks[5], 0b11U);
+    EXPECT_EQ(set->conjunct_masks[7], 0b11U);
+    EXPECT_EQ(set->conjunct_masks[8], 0b1U);
+    EXPECT_EQ(set->conjunct_masks[2], 0U);
 }
 
 TEST(loader, index_unconditional_rules) {

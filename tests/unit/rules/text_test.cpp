@@ -241,3 +241,44 @@ TEST(text, count_graphemes) {
 
 } // namespace
 } // namespace rapport::rules
+
+// The fast path (ASCII plus separators that need no folding) must fold exactly as utf8proc does.
+TEST(text, fast_path_folds_exactly_like_the_full_unicode_path) {
+    const auto utf8 = [](char32_t c) {
+        std::string out;
+        if (c < 0x800) {
+            out += static_cast<char>(0xC0 | (c >> 6));
+        } else if (c < 0x10000) {
+            out += static_cast<char>(0xE0 | (c >> 12));
+            out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+        } else {
+            out += static_cast<char>(0xF0 | (c >> 18));
+            out += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
+            out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+        }
+        out += static_cast<char>(0x80 | (c & 0x3F));
+        return out;
+    };
+    rapport::rules::normalized_text fast;
+    rapport::rules::normalized_text full;
+    int differences = 0;
+    for (char32_t c = 0x80; c < 0x30000; ++c) {
+        if (c >= 0xD800 && c <= 0xDFFF) {
+            continue;
+        }
+        const std::string cp = utf8(c);
+        for (const std::string& text :
+             {"Ab" + cp + "cD", cp + "x", "#" + cp + "y", "x@" + cp, "it" + cp + "s #tag " + cp}) {
+            rapport::rules::normalize_into(text, fast);
+            rapport::rules::normalize_unicode_for_test(text, full);
+            if (fast.text != full.text || fast.word_starts != full.word_starts) {
+                if (++differences <= 10) {
+                    ADD_FAILURE() << "U+" << std::hex << static_cast<unsigned>(c) << ": fast '"
+                                  << fast.text << "' vs full '" << full.text << "'";
+                }
+            }
+        }
+    }
+    EXPECT_EQ(differences, 0);
+}
+
