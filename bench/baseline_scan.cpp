@@ -7,6 +7,7 @@
 //
 // Output: {"message_id":"...","hits":N} per message, {"line":N,"error":"..."} for a bad line.
 
+#include "rules/json_text.hpp"
 #include "rules/loader.hpp"
 #include "rules/matcher.hpp"
 #include "rules/text.hpp"
@@ -31,22 +32,6 @@ int usage(const char* problem) {
                  "usage: baseline_scan --playbooks PATH [--playbooks PATH...] < posts.jsonl\n",
                  problem);
     return 2;
-}
-
-void append_escaped(std::string& out, std::string_view s) {
-    for (const char ch : s) {
-        const auto c = static_cast<unsigned char>(ch);
-        if (c == '"' || c == '\\') {
-            out.push_back('\\');
-            out.push_back(ch);
-        } else if (c < 0x20) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
-            out += buf;
-        } else {
-            out.push_back(ch);
-        }
-    }
 }
 
 /// Reads stdin in large blocks and hands out lines, so reading is never what is measured.
@@ -160,9 +145,9 @@ int main(int argc, char** argv) {
                 rr::normalize_into(text_value->get_string(), folded);
                 hits.clear();
                 matcher.scan(folded, scratch, hits);
-                out += "{\"message_id\":\"";
-                append_escaped(out, id);
-                out += "\",\"hits\":";
+                out += "{\"message_id\":";
+                rr::append_json_string(out, id);
+                out += ",\"hits\":";
                 out += std::to_string(hits.size());
                 out += "}\n";
             }

@@ -1,5 +1,8 @@
 #include "bench/corpus.hpp"
 
+#include "rules/json_text.hpp"
+#include "rules/text.hpp"
+
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -359,29 +362,6 @@ std::vector<std::string> rough_words(std::string_view text) {
     }
     flush();
     return words;
-}
-
-std::size_t count_code_points(std::string_view s) {
-    return static_cast<std::size_t>(std::count_if(
-        s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
-}
-
-void append_json_string(std::string& out, std::string_view s) {
-    out.push_back('"');
-    for (const char ch : s) {
-        const auto c = static_cast<unsigned char>(ch);
-        if (c == '"' || c == '\\') {
-            out.push_back('\\');
-            out.push_back(ch);
-        } else if (c < 0x20) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
-            out += buf;
-        } else {
-            out.push_back(ch);
-        }
-    }
-    out.push_back('"');
 }
 
 std::string rfc3339(std::int64_t unix_seconds) {
@@ -939,7 +919,7 @@ struct corpus::impl {
             if (((last >= 'a' && last <= 'z') || (last >= 'A' && last <= 'Z')) && rng.chance(0.6)) {
                 sentence += rng.chance(0.7) ? "." : "!";
             }
-            const std::size_t sentence_chars = count_code_points(sentence);
+            const std::size_t sentence_chars = rapport::rules::count_code_points(sentence);
             // Templates are far shorter than 140 characters, so a text still under 40 always
             // has room for one more.
             if (chars > 0 && chars + 1 + sentence_chars > 280) {
@@ -996,7 +976,7 @@ struct corpus::impl {
         json += "\",\"kind\":\"";
         json += kind_names[kind];
         json += "\",\"text\":";
-        append_json_string(json, text);
+        rapport::rules::append_json_string(json, text);
         json += ",\"author\":{\"id\":\"" + p.id + "\",\"handle\":\"" + p.handle + "\"";
         if (!p.name.empty()) {
             json += ",\"name\":\"" + p.name + "\"";
@@ -1021,7 +1001,7 @@ struct corpus::impl {
         json += platforms[p.platform].account;
         json += "\"}";
 
-        const std::size_t chars = count_code_points(text);
+        const std::size_t chars = rapport::rules::count_code_points(text);
         stats.min_chars = stats.posts == 0 ? chars : std::min(stats.min_chars, chars);
         stats.max_chars = std::max(stats.max_chars, chars);
         stats.text_chars += chars;

@@ -118,6 +118,10 @@ private:
             return parse_near();
         }
         const std::size_t offset = current_.offset;
+        const nesting level(*this);
+        if (too_deep(offset)) {
+            return std::nullopt;
+        }
         if (!advance() || !operand_follows(offset, "NOT")) {
             return std::nullopt;
         }
@@ -161,7 +165,8 @@ private:
         const token t = current_;
         switch (t.what) {
             case token::type::open: {
-                if (!advance()) {
+                const nesting level(*this);
+                if (too_deep(t.offset) || !advance()) {
                     return std::nullopt;
                 }
                 if (current_.what == token::type::close) {
@@ -213,6 +218,25 @@ private:
             default:
                 return fail(t.offset, "expected a term before '" + std::string(describe(t)) + "'");
         }
+    }
+
+    // Parentheses and NOT recurse; a bound keeps a hostile or broken query from exhausting
+    // the stack. No sensible query comes near it.
+    static constexpr int max_depth = 100;
+    struct nesting {
+        explicit nesting(parser& p) : p_(p) { ++p_.depth_; }
+        ~nesting() { --p_.depth_; }
+        nesting(const nesting&) = delete;
+        nesting& operator=(const nesting&) = delete;
+        parser& p_;
+    };
+    bool too_deep(std::size_t offset) {
+        if (depth_ <= max_depth) {
+            return false;
+        }
+        fail(offset, "the query nests deeper than " + std::to_string(max_depth) +
+                         " levels of parentheses and NOT");
+        return true;
     }
 
     static bool starts_operand(const token& t) {
@@ -382,6 +406,7 @@ private:
     query_ast ast_;
     bool failed_ = false;
     query_error error_;
+    int depth_ = 0;
 };
 
 } // namespace

@@ -365,6 +365,26 @@ constexpr utf8proc_option_t fold_options =
 // growing `cps` as needed (it is only ever resized up, so steady state allocates nothing).
 // Returns the new `used`.
 std::size_t fold_run(std::string_view run, std::vector<utf8proc_int32_t>& cps, std::size_t used) {
+    // Variation selectors pick a glyph, not a letter: "1\uFE0F" must match "1". They go before
+    // decomposition, since one between a letter and its marks would stop NFC from composing
+    // and ordering them (so the result would fold differently a second time).
+    thread_local std::string without_selectors;
+    if (run.find("\xef\xb8") != std::string_view::npos ||
+        run.find("\xf3\xa0") != std::string_view::npos ||
+        run.find("\xe1\xa0") != std::string_view::npos) {
+        without_selectors.clear();
+        const unsigned char* p = bytes_of(run);
+        const unsigned char* const end = p + run.size();
+        while (p < end) {
+            char32_t c = 0;
+            const std::size_t len = decode(p, end, c);
+            if (len == 0 || !is_variation_selector(c)) {
+                without_selectors.append(reinterpret_cast<const char*>(p), len == 0 ? 1 : len);
+            }
+            p += len == 0 ? 1 : len;
+        }
+        run = without_selectors;
+    }
     // Folding and decomposition grow a run to at most 1.5 code points a byte (U+01D5 ǖ → u and
     // two marks), so the first guess fits; the retry only guards against a future Unicode.
     std::size_t want = used + 2 * run.size() + 4;
@@ -387,15 +407,7 @@ std::size_t fold_run(std::string_view run, std::vector<utf8proc_int32_t>& cps, s
         }
         const utf8proc_ssize_t composed =
             utf8proc_normalize_utf32(cps.data() + used, n, fold_options);
-        const std::size_t end = used + static_cast<std::size_t>(composed < 0 ? n : composed);
-        // Variation selectors pick a glyph, not a letter: drop them so "1\uFE0F" matches "1".
-        return static_cast<std::size_t>(
-            std::remove_if(cps.begin() + static_cast<std::ptrdiff_t>(used),
-                           cps.begin() + static_cast<std::ptrdiff_t>(end),
-                           [](utf8proc_int32_t c) {
-                               return is_variation_selector(static_cast<char32_t>(c));
-                           }) -
-            cps.begin());
+        return used + static_cast<std::size_t>(composed < 0 ? n : composed);
     }
 }
 

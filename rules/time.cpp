@@ -159,9 +159,19 @@ std::optional<time_point> parse_timestamp(std::string_view text) {
         return std::nullopt;
     }
 
-    // Local time minus its offset from UTC is UTC.
-    return time_point{std::chrono::sys_days{date}} + std::chrono::hours{hour} +
-           std::chrono::minutes{minute} + std::chrono::seconds{second} - offset;
+    // Local time minus its offset from UTC is UTC. Near the ends of years 0000-9999 the offset
+    // can push the instant out of them, where format_timestamp could not write it back.
+    const time_point utc = time_point{std::chrono::sys_days{date}} + std::chrono::hours{hour} +
+                           std::chrono::minutes{minute} + std::chrono::seconds{second} - offset;
+    constexpr std::chrono::year_month_day first{std::chrono::year{0}, std::chrono::January,
+                                                std::chrono::day{1}};
+    constexpr std::chrono::year_month_day after_last{std::chrono::year{10000},
+                                                     std::chrono::January, std::chrono::day{1}};
+    if (utc < time_point{std::chrono::sys_days{first}} ||
+        utc >= time_point{std::chrono::sys_days{after_last}}) {
+        return std::nullopt;
+    }
+    return utc;
 }
 
 std::string format_timestamp(time_point t) {

@@ -17,7 +17,8 @@ using duration = std::chrono::seconds;
 [[nodiscard]] std::optional<duration> parse_duration(std::string_view text);
 
 /// Parses an RFC 3339 timestamp: `2026-11-22T10:00:00Z`, with optional fractional seconds
-/// (dropped) and a `Z` or `±HH:MM` offset. Returns nullopt when malformed or out of range.
+/// (dropped) and a `Z` or `±HH:MM` offset. Returns nullopt when malformed, or out of range
+/// (the instant in UTC must fall in the years 0000-9999, so format_timestamp can write it).
 [[nodiscard]] std::optional<time_point> parse_timestamp(std::string_view text);
 
 /// Formats an instant as `YYYY-MM-DDTHH:MM:SSZ`.

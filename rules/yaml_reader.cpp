@@ -1,9 +1,12 @@
 #include "rules/yaml_reader.hpp"
 
+#include <yaml-cpp/eventhandler.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cstdlib>
 #include <map>
+#include <sstream>
 
 namespace rapport::rules {
 
@@ -121,19 +124,64 @@ void yaml_reader::error(const YAML::Node& at, std::string message) {
     error(line, column, std::move(message));
 }
 
+namespace {
+
+// Counts documents without building them.
+class document_counter final : public YAML::EventHandler {
+public:
+    void OnDocumentStart(const YAML::Mark& mark) override {
+        if (documents_++ == 1) {
+            second_ = mark;
+        }
+    }
+    void OnDocumentEnd() override {}
+    void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&)
+        override {}
+    void OnSequenceStart(const YAML::Mark&,
+                         const std::string&,
+                         YAML::anchor_t,
+                         YAML::EmitterStyle::value) override {}
+    void OnSequenceEnd() override {}
+    void OnMapStart(const YAML::Mark&,
+                    const std::string&,
+                    YAML::anchor_t,
+                    YAML::EmitterStyle::value) override {}
+    void OnMapEnd() override {}
+
+    [[nodiscard]] int documents() const { return documents_; }
+    [[nodiscard]] const YAML::Mark& second() const { return second_; }
+
+private:
+    int documents_ = 0;
+    YAML::Mark second_ = YAML::Mark::null_mark();
+};
+
+} // namespace
+
 std::optional<YAML::Node> yaml_reader::parse(std::string_view text) {
     source_.assign(text);
     try {
-        std::vector<YAML::Node> documents = YAML::LoadAll(std::string(text));
-        if (documents.empty() || documents.front().IsNull()) {
+        // Not YAML::LoadAll: yaml-cpp 0.7 loops forever on input such as "{}," (it keeps
+        // reporting one more empty document). One document is loaded, and at most two counted.
+        YAML::Node document = YAML::Load(source_);
+        std::istringstream in(source_);
+        YAML::Parser parser(in);
+        document_counter counter;
+        for (int i = 0; i < 2 && parser.HandleNextDocument(counter); ++i) {
+        }
+        if (counter.documents() > 1) {
+            const YAML::Mark& m = counter.second();
+            error(m.is_null() ? 1 : m.line + 1, m.is_null() ? 1 : m.column + 1,
+                  "only one YAML document is allowed per file");
+            return std::nullopt;
+        }
+        if (document.IsNull()) {
             error(1, 1, "the file is empty");
             return std::nullopt;
         }
-        if (documents.size() > 1) {
-            error(documents[1], "only one YAML document is allowed per file");
-            return std::nullopt;
-        }
-        return documents.front();
+        return document;
     } catch (const YAML::Exception& e) {
         error(e.mark.is_null() ? 1 : e.mark.line + 1, e.mark.is_null() ? 1 : e.mark.column + 1,
               "YAML syntax: " + e.msg);

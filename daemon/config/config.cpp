@@ -62,15 +62,6 @@ using entries = std::vector<yaml_reader::entry>;
 // writer (ARCHITECTURE), so threads beyond a few add little.
 constexpr unsigned max_default_threads = 4;
 
-std::string_view parent_of(std::string_view name) {
-    const auto dot = name.rfind('.');
-    return dot == std::string_view::npos ? std::string_view{} : name.substr(0, dot);
-}
-
-std::string_view key_of(std::string_view name) {
-    const auto dot = name.rfind('.');
-    return dot == std::string_view::npos ? name : name.substr(dot + 1);
-}
 
 bool has_key(const entries& es, std::string_view key) {
     return std::any_of(es.begin(), es.end(), [key](const auto& e) { return e.key == key; });
@@ -504,10 +495,10 @@ private:
                       const entries& es,
                       std::string_view platform) {
         for (const auto& p : config_properties()) {
-            if (parent_of(p.name) != schema) {
+            if (config_parent_of(p.name) != schema) {
                 continue;
             }
-            const std::string_view key = key_of(p.name);
+            const std::string_view key = config_key_of(p.name);
             const bool for_platform = !platform.empty() && p.required_for_platform == platform;
             if ((!p.required && !for_platform) || has_key(es, key)) {
                 continue;

@@ -203,15 +203,6 @@ std::vector<config_property> build_properties() {
     };
 }
 
-std::string_view parent_of(std::string_view name) {
-    const auto dot = name.rfind('.');
-    return dot == std::string_view::npos ? std::string_view{} : name.substr(0, dot);
-}
-
-std::string_view key_of(std::string_view name) {
-    const auto dot = name.rfind('.');
-    return dot == std::string_view::npos ? name : name.substr(dot + 1);
-}
 
 // ---- JSON Schema -------------------------------------------------------------------------
 
@@ -252,10 +243,10 @@ boost::json::object section_schema(std::string_view name) {
     boost::json::object properties;
     boost::json::array required;
     for (const auto& child : config_properties()) {
-        if (parent_of(child.name) == name) {
-            properties[key_of(child.name)] = value_schema(child);
+        if (config_parent_of(child.name) == name) {
+            properties[config_key_of(child.name)] = value_schema(child);
             if (child.required) {
-                required.emplace_back(key_of(child.name));
+                required.emplace_back(config_key_of(child.name));
             }
         }
     }
@@ -268,7 +259,7 @@ boost::json::object section_schema(std::string_view name) {
     boost::json::array conditions;
     std::vector<std::string> platforms;
     for (const auto& child : config_properties()) {
-        if (parent_of(child.name) == name && !child.required_for_platform.empty() &&
+        if (config_parent_of(child.name) == name && !child.required_for_platform.empty() &&
             std::find(platforms.begin(), platforms.end(), child.required_for_platform) ==
                 platforms.end()) {
             platforms.push_back(child.required_for_platform);
@@ -277,8 +268,8 @@ boost::json::object section_schema(std::string_view name) {
     for (const auto& platform : platforms) {
         boost::json::array keys;
         for (const auto& child : config_properties()) {
-            if (parent_of(child.name) == name && child.required_for_platform == platform) {
-                keys.emplace_back(key_of(child.name));
+            if (config_parent_of(child.name) == name && child.required_for_platform == platform) {
+                keys.emplace_back(config_key_of(child.name));
             }
         }
         conditions.push_back(boost::json::object{
@@ -489,11 +480,21 @@ const config_property& config_property_named(std::string_view name) {
     std::abort();
 }
 
+std::string_view config_parent_of(std::string_view name) {
+    const auto dot = name.rfind('.');
+    return dot == std::string_view::npos ? std::string_view{} : name.substr(0, dot);
+}
+
+std::string_view config_key_of(std::string_view name) {
+    const auto dot = name.rfind('.');
+    return dot == std::string_view::npos ? name : name.substr(dot + 1);
+}
+
 std::vector<std::string_view> config_child_keys(std::string_view parent) {
     std::vector<std::string_view> keys;
     for (const auto& p : config_properties()) {
-        if (parent_of(p.name) == parent) {
-            keys.push_back(key_of(p.name));
+        if (config_parent_of(p.name) == parent) {
+            keys.push_back(config_key_of(p.name));
         }
     }
     return keys;

@@ -70,6 +70,13 @@ struct config_property {
 /// approver), in table order. The views point into config_properties().
 [[nodiscard]] std::vector<std::string_view> config_child_keys(std::string_view parent);
 
+/// The dotted parent of a property name ("approval.notify[].url" → "approval.notify[]"), empty
+/// at the top level.
+[[nodiscard]] std::string_view config_parent_of(std::string_view name);
+
+/// The last key of a property name ("approval.notify[].url" → "url").
+[[nodiscard]] std::string_view config_key_of(std::string_view name);
+
 /// A JSON Schema (draft 2020-12) of the config file, pretty-printed with a final newline.
 /// Committed as config/schema/rapport.config.schema.json; a unit test keeps the two equal.
 [[nodiscard]] std::string config_json_schema();

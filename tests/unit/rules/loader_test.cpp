@@ -612,7 +612,14 @@ TEST(loader, error_empty_file) {
 
 TEST(loader, error_second_document) {
     EXPECT_EQ(errors("playbook: a\n---\nplaybook: b\n"),
-              strings{"pb.yaml:3:1: error: only one YAML document is allowed per file"});
+              strings{"pb.yaml:2:1: error: only one YAML document is allowed per file"});
+}
+
+TEST(loader, a_stray_comma_after_a_document_is_an_error_not_a_hang) {
+    // yaml-cpp 0.7's LoadAll never returns on these (fuzzing found it).
+    for (const char* text : {"{},", ",", "[],", "{a: b},", "playbook: x\nrules: []\n,\n"}) {
+        EXPECT_FALSE(errors(text).empty()) << text;
+    }
 }
 
 TEST(loader, error_yaml_syntax) {

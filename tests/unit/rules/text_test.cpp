@@ -282,3 +282,17 @@ TEST(text, fast_path_folds_exactly_like_the_full_unicode_path) {
     EXPECT_EQ(differences, 0);
 }
 
+// Fuzzing found text whose folding changed when folded again: a variation selector between a
+// letter and its marks stopped NFC from composing and ordering them.
+TEST(text, folding_twice_changes_nothing_around_variation_selectors) {
+    for (const std::string& text :
+         {std::string("a\xef\xb8\x8f\xcc\x81"), std::string("a\xcc\x82\xef\xb8\x8f\xcc\xa3"),
+          std::string("g\xef\xb8\x8f\xcc\x81\x8f\xfb'")}) {
+        const auto once = rapport::rules::normalize(text).text;
+        EXPECT_EQ(rapport::rules::normalize(once).text, once);
+    }
+    EXPECT_EQ(rapport::rules::normalize("a\xef\xb8\x8f\xcc\x81").text, "\xc3\xa1");  // á
+    EXPECT_EQ(rapport::rules::normalize("a\xcc\x82\xef\xb8\x8f\xcc\xa3").text,
+              "\xe1\xba\xad");  // ậ
+}
+

@@ -213,3 +213,15 @@ TEST(time, every_day_of_a_leap_year_round_trips) {
 
 }  // namespace
 }  // namespace rapport::rules
+
+// Fuzzing found instants that parse but cannot be written back: an offset at the ends of the
+// four-digit years moves them out of 0000-9999.
+TEST(time, offsets_cannot_leave_the_four_digit_years) {
+    EXPECT_EQ(rapport::rules::parse_timestamp("9999-12-31T23:59:59-23:59"), std::nullopt);
+    EXPECT_EQ(rapport::rules::parse_timestamp("0000-01-01T00:00:00+23:59"), std::nullopt);
+    const auto last = rapport::rules::parse_timestamp("9999-12-31T23:59:59Z");
+    ASSERT_TRUE(last.has_value());
+    EXPECT_EQ(rapport::rules::format_timestamp(*last), "9999-12-31T23:59:59Z");
+    EXPECT_TRUE(rapport::rules::parse_timestamp("0000-01-01T00:00:00Z").has_value());
+}
+
