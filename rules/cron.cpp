@@ -209,7 +209,7 @@ std::bitset<N> to_bits(const std::vector<bool>& selected) {
     return bits;
 }
 
-}  // namespace
+} // namespace
 
 cron_parse_result parse_cron(std::string_view text) {
     cron_parse_result result;
@@ -267,4 +267,4 @@ cron_parse_result parse_cron(std::string_view text) {
     return result;
 }
 
-}  // namespace rapport::rules
+} // namespace rapport::rules

@@ -16,9 +16,9 @@ namespace rapport::rules {
 struct cron_expression {
     std::bitset<60> minutes;
     std::bitset<24> hours;
-    std::bitset<32> days_of_month;  // 1..31
-    std::bitset<13> months;         // 1..12
-    std::bitset<7> days_of_week;    // 0 = Sunday
+    std::bitset<32> days_of_month; // 1..31
+    std::bitset<13> months;        // 1..12
+    std::bitset<7> days_of_week;   // 0 = Sunday
     bool any_day_of_month = true;
     bool any_day_of_week = true;
 };

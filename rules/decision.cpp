@@ -8,20 +8,28 @@ namespace rapport::rules {
 
 std::string_view to_string(draft_kind k) {
     switch (k) {
-        case draft_kind::reply: return "reply";
-        case draft_kind::offer: return "offer";
-        case draft_kind::thanks: return "thanks";
-        case draft_kind::insight_question: return "insight_question";
+        case draft_kind::reply:
+            return "reply";
+        case draft_kind::offer:
+            return "offer";
+        case draft_kind::thanks:
+            return "thanks";
+        case draft_kind::insight_question:
+            return "insight_question";
     }
     return "reply";
 }
 
 std::string_view to_string(priority p) {
     switch (p) {
-        case priority::low: return "low";
-        case priority::normal: return "normal";
-        case priority::high: return "high";
-        case priority::urgent: return "urgent";
+        case priority::low:
+            return "low";
+        case priority::normal:
+            return "normal";
+        case priority::high:
+            return "high";
+        case priority::urgent:
+            return "urgent";
     }
     return "normal";
 }

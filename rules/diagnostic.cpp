@@ -41,7 +41,7 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
     return previous[b.size()];
 }
 
-}  // namespace
+} // namespace
 
 std::string to_string(const diagnostic& d) {
     std::string out = d.file;
@@ -85,4 +85,4 @@ std::string with_suggestion(std::string message,
     return message;
 }
 
-}  // namespace rapport::rules
+} // namespace rapport::rules

@@ -47,7 +47,7 @@ bool evaluator::near_holds(std::uint32_t left_set,
             const pattern_hit& x = *a[i];
             const pattern_hit& y = *b[j];
             if (x.first_word == y.first_word && x.last_word == y.last_word) {
-                continue;  // one occurrence cannot be near itself
+                continue; // one occurrence cannot be near itself
             }
             // Words strictly between the two matches, plus one: "a x y b" is NEAR/3.
             const std::uint32_t gap = x.last_word < y.first_word   ? y.first_word - x.last_word
@@ -99,11 +99,10 @@ bool contains(const std::vector<std::string>& list, std::string_view value) {
 // Language tags are case-insensitive (BCP 47): "EN" is "en".
 bool contains_ignoring_case(const std::vector<std::string>& list, std::string_view value) {
     return std::any_of(list.begin(), list.end(), [&](const std::string& item) {
-        return std::equal(item.begin(), item.end(), value.begin(), value.end(),
-                          [](char x, char y) {
-                              return std::tolower(static_cast<unsigned char>(x)) ==
-                                     std::tolower(static_cast<unsigned char>(y));
-                          });
+        return std::equal(item.begin(), item.end(), value.begin(), value.end(), [](char x, char y) {
+            return std::tolower(static_cast<unsigned char>(x)) ==
+                   std::tolower(static_cast<unsigned char>(y));
+        });
     });
 }
 
@@ -125,9 +124,10 @@ int count_events(const person_history& history, const count_condition& c, time_p
                 n += e.what == history_event::kind::message && contains(e.tags, c.filter) ? 1 : 0;
                 break;
             case count_condition::subject::offers:
-                n += e.what == history_event::kind::offer && (c.filter.empty() || e.pool == c.filter)
-                         ? 1
-                         : 0;
+                n +=
+                    e.what == history_event::kind::offer && (c.filter.empty() || e.pool == c.filter)
+                        ? 1
+                        : 0;
                 break;
         }
     }
@@ -138,9 +138,9 @@ bool hours_hold(const hours_condition& h, time_point now) {
     const auto local =
         h.zone != nullptr ? h.zone->to_local(now) : date::local_seconds(now.time_since_epoch());
     const auto day = std::chrono::floor<std::chrono::days>(local);
-    const unsigned weekday = date::weekday(day).c_encoding();  // 0 = Sunday
-    const int minute = static_cast<int>(
-        std::chrono::duration_cast<std::chrono::minutes>(local - day).count());
+    const unsigned weekday = date::weekday(day).c_encoding(); // 0 = Sunday
+    const int minute =
+        static_cast<int>(std::chrono::duration_cast<std::chrono::minutes>(local - day).count());
     const auto allowed = [&](unsigned d) { return (h.days & (1U << d)) != 0; };
     if (h.start_minute < h.end_minute) {
         return allowed(weekday) && minute >= h.start_minute && minute < h.end_minute;
@@ -171,7 +171,7 @@ decision evaluator::evaluate(const message& m,
                              time_point now,
                              const offer_ledger* ledger) {
     const playbook_set& set = *set_;
-    if (++epoch_ == 0) {  // wrapped: old stamps could look current
+    if (++epoch_ == 0) { // wrapped: old stamps could look current
         std::fill(term_set_epoch_.begin(), term_set_epoch_.end(), 0);
         std::fill(candidate_epoch_.begin(), candidate_epoch_.end(), 0);
         std::fill(conjunct_epoch_.begin(), conjunct_epoch_.end(), 0);
@@ -201,7 +201,7 @@ decision evaluator::evaluate(const message& m,
     }
     candidates_.insert(candidates_.end(), set.unconditional_rules.begin(),
                        set.unconditional_rules.end());
-    std::sort(candidates_.begin(), candidates_.end());  // rules run in written order
+    std::sort(candidates_.begin(), candidates_.end()); // rules run in written order
 
     decision d;
     d.message_id = m.id;
@@ -209,14 +209,13 @@ decision evaluator::evaluate(const message& m,
 
     std::optional<std::string> team;
     std::optional<rules::priority> prio;
-    std::vector<const rule*> draft_rules;  // parallel to d.drafts
+    std::vector<const rule*> draft_rules; // parallel to d.drafts
     std::uint32_t stopped_playbook = UINT32_MAX;
-    const std::string_view insight_question =
-        m.insight ? [&]() -> std::string_view {
-            const auto it = set.insights.find(*m.insight);
-            return it == set.insights.end() ? std::string_view() : it->second.question;
-        }()
-                  : std::string_view();
+    const std::string_view insight_question = m.insight ? [&]() -> std::string_view {
+        const auto it = set.insights.find(*m.insight);
+        return it == set.insights.end() ? std::string_view() : it->second.question;
+    }()
+        : std::string_view();
 
     for (const auto index : candidates_) {
         const rule& r = set.rules[index];

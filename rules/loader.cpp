@@ -54,8 +54,8 @@ struct set_builder {
 
     std::uint32_t pattern_id(std::string literal, bool prefix) {
         auto key = std::make_pair(literal, prefix);
-        const auto [it, inserted] =
-            pattern_ids.try_emplace(std::move(key), static_cast<std::uint32_t>(set.patterns.size()));
+        const auto [it, inserted] = pattern_ids.try_emplace(
+            std::move(key), static_cast<std::uint32_t>(set.patterns.size()));
         if (inserted) {
             set.patterns.push_back({std::move(literal), prefix});
         }
@@ -81,7 +81,7 @@ struct set_builder {
     playbook_set set;
     std::map<std::pair<std::string, bool>, std::uint32_t> pattern_ids;
     std::vector<insight_ref> insight_refs;
-    std::map<std::string, std::pair<int, std::string>, std::less<>> sentiment_words;  // score, where
+    std::map<std::string, std::pair<int, std::string>, std::less<>> sentiment_words; // score, where
     std::map<std::string, std::string, std::less<>> insight_files;
 };
 
@@ -147,8 +147,8 @@ private:
             return false;
         }
         if (!is_name(*name)) {
-            y_.error(n, "playbook name '" + *name +
-                            "' may only have letters, digits, '-', '_' and '.'");
+            y_.error(
+                n, "playbook name '" + *name + "' may only have letters, digits, '-', '_' and '.'");
             return false;
         }
         for (const auto& other : b_.set.playbooks) {
@@ -207,8 +207,8 @@ private:
         for (const auto& e : *entries) {
             // Queries name lexicons as $name, where a '.' would end the name.
             if (!is_name(e.key) || e.key.find('.') != std::string::npos) {
-                y_.error(e.key_node, "lexicon name '" + e.key +
-                                         "' may only have letters, digits, '-' and '_'");
+                y_.error(e.key_node,
+                         "lexicon name '" + e.key + "' may only have letters, digits, '-' and '_'");
                 continue;
             }
             if (!e.value.IsSequence()) {
@@ -254,9 +254,9 @@ private:
                 continue;
             }
             offer_pool pool;
-            pool.name = e.key;  // qualified once the playbook's name is known
-            const auto fields = y_.map(e.value, "offers." + e.key,
-                                       {"codes_file", "per_day", "cooldown"});
+            pool.name = e.key; // qualified once the playbook's name is known
+            const auto fields =
+                y_.map(e.value, "offers." + e.key, {"codes_file", "per_day", "cooldown"});
             if (fields) {
                 for (const auto& f : *fields) {
                     if (f.key == "codes_file") {
@@ -282,8 +282,8 @@ private:
         const std::filesystem::path path = base / relative;
         std::ifstream in(path);
         if (!in) {
-            y_.error(at, "codes_file '" + relative + "' not found (looked for " + path.string() +
-                             ")");
+            y_.error(at,
+                     "codes_file '" + relative + "' not found (looked for " + path.string() + ")");
             return;
         }
         std::string line;
@@ -325,8 +325,8 @@ private:
             }
             const auto [line, column] = yaml_reader::position(e.key_node);
             const std::string where = y_.file() + ":" + std::to_string(line);
-            const auto [it, inserted] = b_.sentiment_words.try_emplace(
-                folded.text, static_cast<int>(*score), where);
+            const auto [it, inserted] =
+                b_.sentiment_words.try_emplace(folded.text, static_cast<int>(*score), where);
             if (!inserted && it->second.first != *score) {
                 y_.error(e.value, "sentiment word '" + e.key + "' is already scored " +
                                       std::to_string(it->second.first) + " at " +
@@ -360,8 +360,8 @@ private:
                                                   "and '.'");
                         } else if (const auto it = b_.insight_files.find(*id);
                                    it != b_.insight_files.end()) {
-                            y_.error(f.value, "insight '" + *id + "' is already defined in " +
-                                                  it->second);
+                            y_.error(f.value,
+                                     "insight '" + *id + "' is already defined in " + it->second);
                         } else {
                             in.id = std::move(*id);
                         }
@@ -409,8 +409,10 @@ private:
                 if (auto text = y_.string(f.value, "at")) {
                     s.at = parse_timestamp(*text);
                     if (!s.at) {
-                        y_.error(f.value, "'at' must be an RFC 3339 time such as "
-                                          "2026-12-01T15:00:00Z, got '" + *text + "'");
+                        y_.error(f.value,
+                                 "'at' must be an RFC 3339 time such as "
+                                 "2026-12-01T15:00:00Z, got '" +
+                                     *text + "'");
                     }
                 }
             } else if (f.key == "cron") {
@@ -520,15 +522,15 @@ private:
             if (!item["id"]) {
                 y_.error(item, "a rule needs an 'id'");
             }
-            r.id = std::move(id);  // qualified when the playbook is finished
+            r.id = std::move(id); // qualified when the playbook is finished
             rules_.push_back(std::move(r));
         }
     }
 
     void read_when(const YAML::Node& n, conditions& c) {
-        const auto fields =
-            y_.map(n, "when", {"query", "kind", "platform", "account", "lang", "sentiment",
-                               "author", "person", "hours", "answers"});
+        const auto fields = y_.map(n, "when",
+                                   {"query", "kind", "platform", "account", "lang", "sentiment",
+                                    "author", "person", "hours", "answers"});
         if (!fields) {
             return;
         }
@@ -541,13 +543,13 @@ private:
                     for (std::size_t i = 0; i < kinds->size(); ++i) {
                         const auto k = parse_message_kind((*kinds)[i]);
                         if (!k) {
-                            y_.error(f.value.IsSequence() ? f.value[i] : f.value,
-                                     with_suggestion("unknown kind '" + (*kinds)[i] +
-                                                         "' (one of mention, direct, reply, "
-                                                         "comment, post)",
-                                                     (*kinds)[i],
-                                                     {"mention", "direct", "reply", "comment",
-                                                      "post"}));
+                            y_.error(
+                                f.value.IsSequence() ? f.value[i] : f.value,
+                                with_suggestion("unknown kind '" + (*kinds)[i] +
+                                                    "' (one of mention, direct, reply, "
+                                                    "comment, post)",
+                                                (*kinds)[i],
+                                                {"mention", "direct", "reply", "comment", "post"}));
                             continue;
                         }
                         c.kinds |= static_cast<std::uint8_t>(1U << static_cast<unsigned>(*k));
@@ -714,7 +716,7 @@ private:
                         if (!book_.offers.contains(*p)) {
                             y_.error(b.value, unknown_pool_message(*p));
                         }
-                        cc.filter = std::move(*p);  // qualified later
+                        cc.filter = std::move(*p); // qualified later
                     }
                 }
             }
@@ -747,8 +749,8 @@ private:
     }
 
     void read_days(const YAML::Node& n, hours_condition& h) {
-        static constexpr std::array<std::string_view, 7> short_names = {
-            "sun", "mon", "tue", "wed", "thu", "fri", "sat"};
+        static constexpr std::array<std::string_view, 7> short_names = {"sun", "mon", "tue", "wed",
+                                                                        "thu", "fri", "sat"};
         static constexpr std::array<std::string_view, 7> long_names = {
             "sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"};
         const auto day = [](std::string_view s) -> int {
@@ -796,7 +798,7 @@ private:
                                        "list like sat,sun");
                     continue;
                 }
-                for (int d = from;; d = (d + 1) % 7) {  // ranges may wrap: fri-mon
+                for (int d = from;; d = (d + 1) % 7) { // ranges may wrap: fri-mon
                     h.days |= static_cast<std::uint8_t>(1U << static_cast<unsigned>(d));
                     if (d == to) {
                         break;
@@ -842,8 +844,8 @@ private:
     }
 
     void read_then(const YAML::Node& n, actions& a) {
-        const auto fields = y_.map(n, "then", {"tag", "team", "priority", "sla", "reply", "offer",
-                                               "collect", "stop"});
+        const auto fields = y_.map(
+            n, "then", {"tag", "team", "priority", "sla", "reply", "offer", "collect", "stop"});
         if (!fields) {
             return;
         }
@@ -859,7 +861,8 @@ private:
                     a.priority = parse_priority(*p);
                     if (!a.priority) {
                         y_.error(f.value, with_suggestion("priority must be one of low, normal, "
-                                                          "high, urgent, got '" + *p + "'",
+                                                          "high, urgent, got '" +
+                                                              *p + "'",
                                                           *p, {"low", "normal", "high", "urgent"}));
                     }
                 }
@@ -888,9 +891,9 @@ private:
         if (b_.options.known_teams && !b_.options.known_teams->contains(*team)) {
             std::vector<std::string_view> known(b_.options.known_teams->begin(),
                                                 b_.options.known_teams->end());
-            y_.error(n, with_suggestion("unknown team '" + *team +
-                                            "' (no approver in the config is in it)",
-                                        *team, known));
+            y_.error(n, with_suggestion(
+                            "unknown team '" + *team + "' (no approver in the config is in it)",
+                            *team, known));
         }
         a.team = std::move(*team);
     }
@@ -1074,9 +1077,9 @@ std::vector<std::vector<std::uint32_t>> required_parts(const playbook_set& set,
     } else if (trigger t = required_patterns(set, q, q.root)) {
         parts.push_back(std::move(*t));
     }
-    constexpr std::size_t max_parts = 32;  // bits of a conjunct mask
+    constexpr std::size_t max_parts = 32; // bits of a conjunct mask
     if (parts.size() > max_parts) {
-        parts.resize(max_parts);  // the query itself still checks the rest
+        parts.resize(max_parts); // the query itself still checks the rest
     }
     return parts;
 }
@@ -1117,16 +1120,17 @@ load_result finish_set(set_builder& b, std::vector<diagnostic> diagnostics) {
             for (const auto& [id, in] : b.set.insights) {
                 names.push_back(id);
             }
-            diagnostics.push_back({ref.file, ref.line, ref.column,
-                                   with_suggestion("unknown insight '" + ref.id + "'", ref.id,
-                                                   names)});
+            diagnostics.push_back(
+                {ref.file, ref.line, ref.column,
+                 with_suggestion("unknown insight '" + ref.id + "'", ref.id, names)});
         }
     }
     load_result result;
     if (diagnostics.empty()) {
         std::string error;
         if (!b.set.matcher.compile(b.set.patterns, error)) {
-            diagnostics.push_back({"playbooks", 1, 1, "could not compile the query terms: " + error});
+            diagnostics.push_back(
+                {"playbooks", 1, 1, "could not compile the query terms: " + error});
         }
     }
     if (diagnostics.empty()) {

@@ -33,8 +33,7 @@ struct load_result {
 /// every `*.yaml` / `*.yml` directly in it that does not end in `.test.yaml`, in name order.
 /// Missing paths are diagnostics.
 [[nodiscard]] std::vector<std::filesystem::path> playbook_files(
-    const std::vector<std::filesystem::path>& paths,
-    std::vector<diagnostic>& diagnostics);
+    const std::vector<std::filesystem::path>& paths, std::vector<diagnostic>& diagnostics);
 
 /// Loads and compiles playbooks from files or directories (see playbook_files).
 [[nodiscard]] load_result load_playbooks(const std::vector<std::filesystem::path>& paths,

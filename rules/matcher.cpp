@@ -30,11 +30,8 @@ struct matcher::impl {
         const normalized_text* text;
         std::vector<pattern_hit>* hits;
     };
-    static int on_match(unsigned id,
-                        unsigned long long from,
-                        unsigned long long to,
-                        unsigned flags,
-                        void* context);
+    static int on_match(
+        unsigned id, unsigned long long from, unsigned long long to, unsigned flags, void* context);
 
     ~impl() { hs_free_database(database); }
 };
@@ -69,8 +66,8 @@ bool matcher::compile(const std::vector<pattern>& patterns, std::string& error) 
             error = "empty pattern";
             return false;
         }
-        const auto [it, inserted] = literal_ids.try_emplace(
-            p.literal, static_cast<std::uint32_t>(next->literals.size()));
+        const auto [it, inserted] =
+            literal_ids.try_emplace(p.literal, static_cast<std::uint32_t>(next->literals.size()));
         if (inserted) {
             impl::literal l;
             l.length = static_cast<std::uint32_t>(p.literal.size());
@@ -137,7 +134,7 @@ int matcher::impl::on_match(unsigned id,
     for (const auto pattern : l.prefix) {
         c.hits->push_back({pattern, first, last});
     }
-    return 0;  // keep scanning
+    return 0; // keep scanning
 }
 
 void matcher::scan(const normalized_text& text, scratch& s, std::vector<pattern_hit>& hits) const {
@@ -147,7 +144,7 @@ void matcher::scan(const normalized_text& text, scratch& s, std::vector<pattern_
     if (s.impl_->fitted_generation != impl_->generation) {
         // Grows the scratch to fit this database too; it keeps fitting the earlier ones.
         if (hs_alloc_scratch(impl_->database, &s.impl_->space) != HS_SUCCESS) {
-            std::abort();  // only on out-of-memory
+            std::abort(); // only on out-of-memory
         }
         s.impl_->fitted_generation = impl_->generation;
     }
@@ -156,7 +153,9 @@ void matcher::scan(const normalized_text& text, scratch& s, std::vector<pattern_
             s.impl_->space, &impl::on_match, &context);
 }
 
-std::size_t matcher::pattern_count() const { return impl_ ? impl_->pattern_count : 0; }
+std::size_t matcher::pattern_count() const {
+    return impl_ ? impl_->pattern_count : 0;
+}
 
 std::size_t matcher::database_bytes() const {
     std::size_t size = 0;

@@ -15,7 +15,9 @@ constexpr std::array<std::string_view, 5> kind_names = {"mention", "direct", "re
                                                         "post"};
 }
 
-std::string_view to_string(message_kind k) { return kind_names[static_cast<std::size_t>(k)]; }
+std::string_view to_string(message_kind k) {
+    return kind_names[static_cast<std::size_t>(k)];
+}
 
 std::optional<message_kind> parse_message_kind(std::string_view s) {
     for (std::size_t i = 0; i < kind_names.size(); ++i) {
@@ -26,7 +28,9 @@ std::optional<message_kind> parse_message_kind(std::string_view s) {
     return std::nullopt;
 }
 
-std::string_view author::display_name() const { return name.empty() ? handle : name; }
+std::string_view author::display_name() const {
+    return name.empty() ? handle : name;
+}
 
 std::string_view author::first_name() const {
     std::string_view n = name;
@@ -199,7 +203,7 @@ message_parse_result parse_message_json(std::string_view text) {
     } else if (message m; read_message(v.get_object(), m, result.error)) {
         result.message = std::move(m);
     }
-    parser.reset();  // drop the parser's hold on the arena before it goes
+    parser.reset(); // drop the parser's hold on the arena before it goes
     return result;
 }
 

@@ -62,7 +62,7 @@ struct hours_condition {
     /// Minutes after local midnight; when end <= start the window wraps past midnight.
     int start_minute = 0;
     int end_minute = 24 * 60;
-    const date::time_zone* zone = nullptr;  // null: UTC
+    const date::time_zone* zone = nullptr; // null: UTC
 };
 
 struct conditions {
@@ -128,7 +128,7 @@ struct insight_schedule {
     std::optional<time_point> at;
     std::optional<cron_expression> cron;
     std::string cron_text;
-    const date::time_zone* zone = nullptr;  // cron only; null: UTC
+    const date::time_zone* zone = nullptr; // cron only; null: UTC
 };
 
 struct insight {

@@ -11,16 +11,18 @@ struct token {
     enum class type { end, open, close, and_op, or_op, not_op, near_op, word, phrase, lexicon };
     token::type what = type::end;
     std::size_t offset = 0;
-    std::string_view text;  // word/phrase body, lexicon name
+    std::string_view text; // word/phrase body, lexicon name
     bool prefix = false;
     std::uint32_t distance = 0;
 };
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+bool is_space(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
 
 bool is_lexicon_char(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-';
 }
 
 class parser {
@@ -97,7 +99,7 @@ private:
                     return std::nullopt;
                 }
                 children.push_back(*right);
-            } else if (starts_operand(current_)) {  // adjacency means AND
+            } else if (starts_operand(current_)) { // adjacency means AND
                 node_id right = parse_not();
                 if (!right) {
                     return std::nullopt;
@@ -188,8 +190,8 @@ private:
             case token::type::phrase: {
                 normalized_text folded = normalize(t.text);
                 if (folded.word_count() == 0) {
-                    return fail(t.offset, "'" + std::string(t.text) +
-                                              "' has no letters or digits to match");
+                    return fail(t.offset,
+                                "'" + std::string(t.text) + "' has no letters or digits to match");
                 }
                 query_ast::node n;
                 n.op = query_ast::op::term;
@@ -252,13 +254,20 @@ private:
 
     static std::string_view describe(const token& t) {
         switch (t.what) {
-            case token::type::and_op: return "AND";
-            case token::type::or_op: return "OR";
-            case token::type::not_op: return "NOT";
-            case token::type::near_op: return "NEAR";
-            case token::type::close: return ")";
-            case token::type::open: return "(";
-            default: return t.text;
+            case token::type::and_op:
+                return "AND";
+            case token::type::or_op:
+                return "OR";
+            case token::type::not_op:
+                return "NOT";
+            case token::type::near_op:
+                return "NEAR";
+            case token::type::close:
+                return ")";
+            case token::type::open:
+                return "(";
+            default:
+                return t.text;
         }
     }
 
@@ -285,7 +294,7 @@ private:
     }
 
     node_id fail(std::size_t offset, std::string message) {
-        if (!failed_) {  // the first problem explains the rest
+        if (!failed_) { // the first problem explains the rest
             failed_ = true;
             error_.offset = offset;
             error_.message = std::move(message);
@@ -356,7 +365,8 @@ private:
         if (word.starts_with("NEAR/")) {
             const std::string_view digits = word.substr(5);
             unsigned value = 0;
-            const auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+            const auto [ptr, ec] =
+                std::from_chars(digits.data(), digits.data() + digits.size(), value);
             if (digits.empty() || ec != std::errc{} || ptr != digits.data() + digits.size() ||
                 value == 0 || value > 1000) {
                 fail(start + 5, "NEAR/ needs a whole number of words from 1 to 1000");
@@ -411,6 +421,8 @@ private:
 
 } // namespace
 
-query_parse_result parse_query(std::string_view text) { return parser(text).run(); }
+query_parse_result parse_query(std::string_view text) {
+    return parser(text).run();
+}
 
 } // namespace rapport::rules

@@ -25,8 +25,8 @@ struct query_ast {
         bool prefix = false;
         /// Byte offset of the node's first character in the query text (for errors).
         std::uint32_t offset = 0;
-        std::uint32_t distance = 0;           // near
-        std::vector<std::uint32_t> children;  // all_of, any_of: 2+; negate: 1; near: 2
+        std::uint32_t distance = 0;          // near
+        std::vector<std::uint32_t> children; // all_of, any_of: 2+; negate: 1; near: 2
     };
     std::vector<node> nodes;
     std::uint32_t root = 0;

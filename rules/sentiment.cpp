@@ -173,7 +173,7 @@ std::size_t word_hash(std::string_view word) {
 } // namespace
 
 void sentiment_lexicon::insert_or_assign(std::string_view folded_word, entry value) {
-    if (2 * (size_ + 1) > slots_.size()) {  // keep at most half full
+    if (2 * (size_ + 1) > slots_.size()) { // keep at most half full
         std::vector<slot> old(std::max<std::size_t>(64, 2 * slots_.size()));
         old.swap(slots_);
         size_ = 0;
@@ -270,10 +270,10 @@ int sentiment_lexicon::score(const normalized_text& text) const {
             int s = e->score;
             if (negation_pending) {
                 s = -s;
-                if (negation_intensified) {  // "really not good": stronger
+                if (negation_intensified) { // "really not good": stronger
                     s += s > 0 ? 1 : -1;
                 } else if (after_intensifier && (s > 1 || s < -1)) {
-                    s -= s > 0 ? 1 : -1;  // "not very good": milder than "not good"
+                    s -= s > 0 ? 1 : -1; // "not very good": milder than "not good"
                 }
                 negation_pending = false;
             } else if (after_intensifier) {

@@ -55,7 +55,7 @@ private:
     // Open addressing with linear probing over a power-of-two table, keys stored inline: one
     // cheap hash and usually one probe per word of every message, and a plain copyable value.
     struct slot {
-        std::string word;  // empty: free
+        std::string word; // empty: free
         entry value;
     };
     [[nodiscard]] const entry* find(std::string_view folded_word) const;

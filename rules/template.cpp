@@ -23,7 +23,7 @@ std::optional<template_variable> find_variable(std::string_view name) {
     return std::nullopt;
 }
 
-}  // namespace
+} // namespace
 
 const std::vector<std::string_view>& template_variable_names() {
     // Indexed by template_variable, so the order must follow the enum.
@@ -148,4 +148,4 @@ bool message_template::uses(template_variable v) const {
     return false;
 }
 
-}  // namespace rapport::rules
+} // namespace rapport::rules

@@ -299,7 +299,7 @@ bool plain_separator(char32_t c) {
 bool split_simple_words(std::string_view s, normalized_text& out) {
     const auto* p = bytes_of(s);
     const std::size_t n = s.size();
-    out.text.resize(n);  // nothing grows: separators collapse, other characters stay one byte
+    out.text.resize(n); // nothing grows: separators collapse, other characters stay one byte
     out.word_starts.resize(n / 2 + 1);
     char* const base = out.text.data();
     char* dst = base;
@@ -318,10 +318,10 @@ bool split_simple_words(std::string_view s, normalized_text& out) {
         if (b >= 0x80) {
             char32_t c = 0;
             const std::size_t len = decode(p + i, p + n, c);
-            if (len == 0) {  // an invalid byte separates words
+            if (len == 0) { // an invalid byte separates words
                 in_word = false;
             } else if (is_variation_selector(c)) {
-                i += len - 1;  // picks a glyph; the word goes on
+                i += len - 1; // picks a glyph; the word goes on
             } else if (plain_separator(c)) {
                 in_word = false;
                 i += len - 1;
@@ -340,7 +340,7 @@ bool split_simple_words(std::string_view s, normalized_text& out) {
             case char_class::prefix:
                 // `#` or `@` starts a word only directly before a word character.
                 if (i + 1 < n && p[i + 1] >= 0x80) {
-                    return false;  // is that a letter? the full path knows
+                    return false; // is that a letter? the full path knows
                 }
                 if (!in_word && i + 1 < n && ascii_classes[p[i + 1]] == char_class::word) {
                     start_word();

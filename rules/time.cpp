@@ -9,7 +9,7 @@ namespace {
 
 // Longer spans are typos (an extra digit), and the bound keeps every product far from
 // overflowing std::chrono::seconds' representation.
-constexpr std::int64_t max_duration_seconds = std::int64_t{36525} * 24 * 60 * 60;  // 100 years
+constexpr std::int64_t max_duration_seconds = std::int64_t{36525} * 24 * 60 * 60; // 100 years
 
 bool is_digit(char c) {
     return c >= '0' && c <= '9';
@@ -55,7 +55,7 @@ void append_padded(std::string& out, std::int64_t value, int width) {
     }
 }
 
-}  // namespace
+} // namespace
 
 std::optional<duration> parse_duration(std::string_view text) {
     if (text.size() < 2) {
@@ -165,8 +165,8 @@ std::optional<time_point> parse_timestamp(std::string_view text) {
                            std::chrono::minutes{minute} + std::chrono::seconds{second} - offset;
     constexpr std::chrono::year_month_day first{std::chrono::year{0}, std::chrono::January,
                                                 std::chrono::day{1}};
-    constexpr std::chrono::year_month_day after_last{std::chrono::year{10000},
-                                                     std::chrono::January, std::chrono::day{1}};
+    constexpr std::chrono::year_month_day after_last{std::chrono::year{10000}, std::chrono::January,
+                                                     std::chrono::day{1}};
     if (utc < time_point{std::chrono::sys_days{first}} ||
         utc >= time_point{std::chrono::sys_days{after_last}}) {
         return std::nullopt;
@@ -196,4 +196,4 @@ std::string format_timestamp(time_point t) {
     return out;
 }
 
-}  // namespace rapport::rules
+} // namespace rapport::rules

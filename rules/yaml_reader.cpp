@@ -63,7 +63,7 @@ std::size_t source_offset(std::string_view src, std::size_t start, std::size_t o
     std::size_t value = 0;
     while (i < src.size() && value < offset) {
         const char c = src[i];
-        if (c == '\n') {  // a line break is one character of the value (space or newline)
+        if (c == '\n') { // a line break is one character of the value (space or newline)
             ++i;
             i = block ? std::min(src.size(), i + indent) : skip_blanks(src, i);
             ++value;
@@ -72,7 +72,7 @@ std::size_t source_offset(std::string_view src, std::size_t start, std::size_t o
             ++value;
         } else if (style == '"' && c == '\\' && i + 1 < src.size()) {
             const char e = src[i + 1];
-            if (e == '\n') {  // an escaped line break joins the lines
+            if (e == '\n') { // an escaped line break joins the lines
                 i = skip_blanks(src, i + 2);
             } else if (e == 'x' || e == 'u' || e == 'U') {
                 const std::size_t digits = e == 'x' ? 2 : e == 'u' ? 4 : 8;
@@ -137,8 +137,10 @@ public:
     void OnDocumentEnd() override {}
     void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
     void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
-    void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&)
-        override {}
+    void OnScalar(const YAML::Mark&,
+                  const std::string&,
+                  YAML::anchor_t,
+                  const std::string&) override {}
     void OnSequenceStart(const YAML::Mark&,
                          const std::string&,
                          YAML::anchor_t,
@@ -198,7 +200,7 @@ std::optional<std::vector<yaml_reader::entry>> yaml_reader::map(
         return std::nullopt;
     }
     std::vector<entry> entries;
-    std::map<std::string, int, std::less<>> seen;  // key -> line
+    std::map<std::string, int, std::less<>> seen; // key -> line
     for (const auto& kv : node) {
         if (!kv.first.IsScalar()) {
             error(kv.first, "keys in '" + std::string(what) + "' must be plain names");
@@ -213,9 +215,9 @@ std::optional<std::vector<yaml_reader::entry>> yaml_reader::map(
         seen.emplace(key, position(kv.first).first);
         if (!allowed.empty() &&
             std::find(allowed.begin(), allowed.end(), std::string_view(key)) == allowed.end()) {
-            error(kv.first, with_suggestion("unknown key '" + key + "' in '" + std::string(what) +
-                                                "'",
-                                            key, allowed));
+            error(kv.first,
+                  with_suggestion("unknown key '" + key + "' in '" + std::string(what) + "'", key,
+                                  allowed));
             continue;
         }
         entries.push_back({std::move(key), kv.first, kv.second});
@@ -232,7 +234,7 @@ std::optional<std::string> yaml_reader::string(const YAML::Node& node, std::stri
 }
 
 std::optional<std::vector<std::string>> yaml_reader::strings(const YAML::Node& node,
-                                                            std::string_view what) {
+                                                             std::string_view what) {
     if (node.IsScalar()) {
         return std::vector<std::string>{node.Scalar()};
     }

@@ -22,7 +22,7 @@ int run_check(const check_options& options, std::ostream& out, std::ostream& /*e
             }
             load.known_accounts = daemon::account_ids(*config.value);
             for (const auto& [platform, max] : daemon::platform_length_limits(*config.value)) {
-                load.length_limits[platform].max = max;  // keeps a built-in entry's unit
+                load.length_limits[platform].max = max; // keeps a built-in entry's unit
             }
             if (paths.empty()) {
                 paths = config.value->playbooks;

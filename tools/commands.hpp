@@ -27,7 +27,9 @@ int run_check(const check_options& options, std::ostream& out, std::ostream& err
 
 /// `rapportctl test`: runs playbook test files (or every *.test.yaml in the directories
 /// given). Prints each failing case with expected vs actual and ends with `N passed, M failed`.
-int run_tests(const std::vector<std::filesystem::path>& paths, std::ostream& out, std::ostream& err);
+int run_tests(const std::vector<std::filesystem::path>& paths,
+              std::ostream& out,
+              std::ostream& err);
 
 /// `rapportctl simulate`: replays messages (one JSON object a line) from `in`, writing one
 /// decision a line to `out`. `now` is used for messages without created_at.

@@ -18,8 +18,9 @@ int main(int argc, char** argv) {
     std::string config_file;
     auto* check_cmd = app.add_subcommand(
         "check", "Validate playbooks (files or directories) and, with --config, the config");
-    check_cmd->add_option("--config", config_file, "rapportd config file (also checks teams and "
-                                                   "accounts the playbooks name)");
+    check_cmd->add_option("--config", config_file,
+                          "rapportd config file (also checks teams and "
+                          "accounts the playbooks name)");
     check_cmd->add_option("paths", check_paths, "Playbook files or directories");
 
     std::vector<std::string> test_paths;

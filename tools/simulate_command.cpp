@@ -100,8 +100,9 @@ int run_simulate(const std::vector<std::filesystem::path>& playbooks,
             output.push_back('\n');
             history.events.push_back({rules::history_event::kind::message, at, d.tags, {}});
             for (const auto& draft : d.drafts) {
-                if (draft.offer) {  // a drafted offer counts as sent in a replay
-                    history.events.push_back({rules::history_event::kind::offer, at, {}, *draft.offer});
+                if (draft.offer) { // a drafted offer counts as sent in a replay
+                    history.events.push_back(
+                        {rules::history_event::kind::offer, at, {}, *draft.offer});
                 }
             }
             ledger.record(d, at);

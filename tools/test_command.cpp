@@ -44,7 +44,7 @@ struct expectation {
 struct history_entry {
     rules::duration ago{0};
     std::vector<std::string> tags;
-    std::string offer;  // as written; qualified when the set is known
+    std::string offer; // as written; qualified when the set is known
     int count = 1;
     int line = 0;
     int column = 0;
@@ -77,9 +77,9 @@ std::optional<std::string> read_file(const fs::path& p) {
 
 // Reads the YAML form of a message (CONTRACT §6 fields).
 void read_message(yaml_reader& y, const YAML::Node& n, rules::message& m) {
-    const auto fields =
-        y.map(n, "message", {"id", "kind", "text", "author", "thread_id", "in_reply_to",
-                             "created_at", "lang", "platform", "account", "insight"});
+    const auto fields = y.map(n, "message",
+                              {"id", "kind", "text", "author", "thread_id", "in_reply_to",
+                               "created_at", "lang", "platform", "account", "insight"});
     if (!fields) {
         return;
     }
@@ -93,8 +93,9 @@ void read_message(yaml_reader& y, const YAML::Node& n, rules::message& m) {
                 if (a.key == "followers") {
                     m.author.followers = y.integer(a.value, "followers", 0, INT64_MAX);
                 } else if (auto v = y.string(a.value, "author." + a.key)) {
-                    (a.key == "id" ? m.author.id : a.key == "handle" ? m.author.handle
-                                                                      : m.author.name) = *v;
+                    (a.key == "id"       ? m.author.id
+                     : a.key == "handle" ? m.author.handle
+                                         : m.author.name) = *v;
                 }
             }
             continue;
@@ -115,8 +116,9 @@ void read_message(yaml_reader& y, const YAML::Node& n, rules::message& m) {
         } else if (f.key == "created_at") {
             m.created_at = rules::parse_timestamp(*v);
             if (!m.created_at) {
-                y.error(f.value, "'created_at' must be an RFC 3339 time such as "
-                                 "2026-11-22T10:00:00Z");
+                y.error(f.value,
+                        "'created_at' must be an RFC 3339 time such as "
+                        "2026-11-22T10:00:00Z");
             }
         } else if (f.key == "id") {
             m.id = *v;
@@ -140,14 +142,15 @@ void read_message(yaml_reader& y, const YAML::Node& n, rules::message& m) {
         y.error(n, "the message needs a 'text'");
     }
     if (m.author.id.empty()) {
-        m.author.id = "test-author";  // tests about one message need not invent a person
+        m.author.id = "test-author"; // tests about one message need not invent a person
     }
 }
 
 void read_draft_expectation(yaml_reader& y, const YAML::Node& n, draft_expectation& d) {
     d.line = yaml_reader::position(n).first;
-    const auto fields = y.map(n, "draft", {"rule", "kind", "text", "text_contains", "team",
-                                           "priority", "private", "too_long", "offer"});
+    const auto fields = y.map(n, "draft",
+                              {"rule", "kind", "text", "text_contains", "team", "priority",
+                               "private", "too_long", "offer"});
     if (!fields) {
         return;
     }
@@ -168,8 +171,9 @@ void read_draft_expectation(yaml_reader& y, const YAML::Node& n, draft_expectati
                 }
             }
             if (!d.kind) {
-                y.error(f.value, "draft kind must be one of reply, offer, thanks, "
-                                 "insight_question");
+                y.error(f.value,
+                        "draft kind must be one of reply, offer, thanks, "
+                        "insight_question");
             }
         } else if (f.key == "priority") {
             d.priority = rules::parse_priority(*v);
@@ -191,21 +195,21 @@ void read_draft_expectation(yaml_reader& y, const YAML::Node& n, draft_expectati
 }
 
 void read_expect(yaml_reader& y, const YAML::Node& n, expectation& e) {
-    const auto fields = y.map(n, "expect", {"tags", "drafts", "matched", "collect", "skipped",
-                                            "sentiment", "sla"});
+    const auto fields =
+        y.map(n, "expect", {"tags", "drafts", "matched", "collect", "skipped", "sentiment", "sla"});
     if (!fields) {
         return;
     }
     for (const auto& f : *fields) {
         if (f.key == "tags") {
             e.tags = f.value.IsSequence() && f.value.size() == 0 ? std::vector<std::string>{}
-                                                                  : y.strings(f.value, "tags");
+                                                                 : y.strings(f.value, "tags");
         } else if (f.key == "matched") {
             e.matched = f.value.IsSequence() && f.value.size() == 0 ? std::vector<std::string>{}
-                                                                     : y.strings(f.value, "matched");
+                                                                    : y.strings(f.value, "matched");
         } else if (f.key == "collect") {
             e.collect = f.value.IsSequence() && f.value.size() == 0 ? std::vector<std::string>{}
-                                                                     : y.strings(f.value, "collect");
+                                                                    : y.strings(f.value, "collect");
         } else if (f.key == "drafts") {
             if (!f.value.IsSequence()) {
                 y.error(f.value, "'drafts' must be a list (use [] for no drafts)");
@@ -226,7 +230,8 @@ void read_expect(yaml_reader& y, const YAML::Node& n, expectation& e) {
                 std::pair<std::string, std::string> s;
                 if (sf) {
                     for (const auto& x : *sf) {
-                        (x.key == "rule" ? s.first : s.second) = y.string(x.value, x.key).value_or("");
+                        (x.key == "rule" ? s.first : s.second) =
+                            y.string(x.value, x.key).value_or("");
                     }
                 }
                 e.skipped->push_back(std::move(s));
@@ -320,7 +325,8 @@ std::optional<test_file> read_test_file(const fs::path& path,
             for (const auto& item : f.value) {
                 test_case c;
                 c.line = yaml_reader::position(item).first;
-                const auto tf = y.map(item, "test", {"name", "message", "now", "history", "expect"});
+                const auto tf =
+                    y.map(item, "test", {"name", "message", "now", "history", "expect"});
                 if (!tf) {
                     continue;
                 }
@@ -333,8 +339,9 @@ std::optional<test_file> read_test_file(const fs::path& path,
                         if (auto v = y.string(t.value, "now")) {
                             c.now = rules::parse_timestamp(*v);
                             if (!c.now) {
-                                y.error(t.value, "'now' must be an RFC 3339 time such as "
-                                                 "2026-11-22T10:00:00Z");
+                                y.error(t.value,
+                                        "'now' must be an RFC 3339 time such as "
+                                        "2026-11-22T10:00:00Z");
                             }
                         }
                     } else if (t.key == "history") {
@@ -458,8 +465,8 @@ std::vector<std::string> compare(const expectation& e, const rules::decision& d)
             for (const auto& draft : d.drafts) {
                 got += "\n      " + describe(draft);
             }
-            problems.push_back("drafts: expected " + std::to_string(e.drafts->size()) +
-                               ", got " + std::to_string(d.drafts.size()) + got);
+            problems.push_back("drafts: expected " + std::to_string(e.drafts->size()) + ", got " +
+                               std::to_string(d.drafts.size()) + got);
         } else {
             for (std::size_t i = 0; i < d.drafts.size(); ++i) {
                 const auto& want = (*e.drafts)[i];
@@ -485,7 +492,8 @@ std::vector<std::string> compare(const expectation& e, const rules::decision& d)
                     diffs.push_back("priority " + std::string(rules::to_string(*want.priority)));
                 }
                 if (want.is_private && *want.is_private != got.is_private) {
-                    diffs.push_back(std::string("private ") + (*want.is_private ? "true" : "false"));
+                    diffs.push_back(std::string("private ") +
+                                    (*want.is_private ? "true" : "false"));
                 }
                 if (want.too_long && *want.too_long != got.too_long) {
                     diffs.push_back(std::string("too_long ") + (*want.too_long ? "true" : "false"));
@@ -560,8 +568,8 @@ int run_tests(const std::vector<fs::path>& paths, std::ostream& out, std::ostrea
             for (const auto& d : loaded.diagnostics) {
                 out << to_string(d) << '\n';
             }
-            out << "FAIL " << file->path << ": the playbooks did not load; "
-                << file->cases.size() << " tests not run\n";
+            out << "FAIL " << file->path << ": the playbooks did not load; " << file->cases.size()
+                << " tests not run\n";
             failed += std::max<int>(1, static_cast<int>(file->cases.size()));
             continue;
         }

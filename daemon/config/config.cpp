@@ -62,7 +62,6 @@ using entries = std::vector<yaml_reader::entry>;
 // writer (ARCHITECTURE), so threads beyond a few add little.
 constexpr unsigned max_default_threads = 4;
 
-
 bool has_key(const entries& es, std::string_view key) {
     return std::any_of(es.begin(), es.end(), [key](const auto& e) { return e.key == key; });
 }

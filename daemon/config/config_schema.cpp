@@ -203,7 +203,6 @@ std::vector<config_property> build_properties() {
     };
 }
 
-
 // ---- JSON Schema -------------------------------------------------------------------------
 
 constexpr std::string_view secret_name_pattern = "^[A-Za-z0-9][A-Za-z0-9._-]*$";

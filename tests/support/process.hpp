@@ -7,7 +7,7 @@
 namespace rapport::testing {
 
 struct process_result {
-    int exit_code = -1;  // -1: killed by a signal or could not start
+    int exit_code = -1; // -1: killed by a signal or could not start
     std::string out;
     std::string err;
 };

@@ -164,7 +164,7 @@ TEST(rapportctl_test, a_broken_test_file_is_reported_and_fails) {
 TEST(rapportctl_test, usage_errors_exit_2) {
     EXPECT_EQ(ctl({"test"}).exit_code, 2);
     scratch_dir dir;
-    EXPECT_EQ(ctl({"test", dir.path()}).exit_code, 2);  // no test files there
+    EXPECT_EQ(ctl({"test", dir.path()}).exit_code, 2); // no test files there
 }
 
 // ---- simulate -------------------------------------------------------------------------------
@@ -204,13 +204,15 @@ TEST(rapportctl_simulate, earlier_lines_are_the_persons_history) {
     // The persistent-fan rule needs two earlier messages from the same person in 60 days.
     std::string input;
     for (int day = 1; day <= 3; ++day) {
-        input += R"({"id":"w)" + std::to_string(day) +
-                 R"(","text":"#IWantAKestrel","author":{"id":"fan","handle":"wheelie"},"platform":"x","created_at":"2026-11-0)" +
-                 std::to_string(day) + R"(T12:00:00Z"})" + "\n";
+        input +=
+            R"({"id":"w)" + std::to_string(day) +
+            R"(","text":"#IWantAKestrel","author":{"id":"fan","handle":"wheelie"},"platform":"x","created_at":"2026-11-0)" +
+            std::to_string(day) + R"(T12:00:00Z"})" + "\n";
     }
     // Same author id on another platform is another person.
-    input += R"({"id":"w4","text":"#IWantAKestrel","author":{"id":"fan"},"platform":"mastodon","created_at":"2026-11-04T12:00:00Z"})"
-             "\n";
+    input +=
+        R"({"id":"w4","text":"#IWantAKestrel","author":{"id":"fan"},"platform":"mastodon","created_at":"2026-11-04T12:00:00Z"})"
+        "\n";
     const auto r = ctl({"simulate", "--playbooks", examples}, input);
     ASSERT_EQ(r.exit_code, 0) << r.err;
     const auto out = json_lines(r.out);
@@ -237,12 +239,12 @@ rules:
         return R"({"id":")" + id + R"(","text":"love it","author":{"id":")" + who +
                R"("},"created_at":")" + at + "\"}\n";
     };
-    input += line("1", "ann", "2026-11-01T10:00:00Z");  // offer (code 1 of 3)
-    input += line("2", "ann", "2026-11-01T11:00:00Z");  // ann is cooling down
-    input += line("3", "bob", "2026-11-01T12:00:00Z");  // offer (2 of 2 for the day)
-    input += line("4", "cat", "2026-11-01T13:00:00Z");  // budget spent today
-    input += line("5", "cat", "2026-11-02T09:00:00Z");  // new day: offer (code 3 of 3)
-    input += line("6", "dan", "2026-11-02T10:00:00Z");  // no codes left
+    input += line("1", "ann", "2026-11-01T10:00:00Z"); // offer (code 1 of 3)
+    input += line("2", "ann", "2026-11-01T11:00:00Z"); // ann is cooling down
+    input += line("3", "bob", "2026-11-01T12:00:00Z"); // offer (2 of 2 for the day)
+    input += line("4", "cat", "2026-11-01T13:00:00Z"); // budget spent today
+    input += line("5", "cat", "2026-11-02T09:00:00Z"); // new day: offer (code 3 of 3)
+    input += line("6", "dan", "2026-11-02T10:00:00Z"); // no codes left
     const auto r = ctl({"simulate", "--playbooks", book}, input);
     ASSERT_EQ(r.exit_code, 0) << r.err;
     const auto out = json_lines(r.out);
@@ -278,9 +280,10 @@ TEST(rapportctl_simulate, usage_errors_exit_2) {
 TEST(rapportctl_simulate, the_same_input_gives_the_same_output) {
     std::string input;
     for (int i = 0; i < 200; ++i) {
-        input += R"({"id":")" + std::to_string(i) +
-                 R"(","text":"my kestrel battery is broken and I love the motor #IWantAKestrel","author":{"id":"p)" +
-                 std::to_string(i % 7) + R"("},"created_at":"2026-11-01T10:00:00Z"})" + "\n";
+        input +=
+            R"({"id":")" + std::to_string(i) +
+            R"(","text":"my kestrel battery is broken and I love the motor #IWantAKestrel","author":{"id":"p)" +
+            std::to_string(i % 7) + R"("},"created_at":"2026-11-01T10:00:00Z"})" + "\n";
     }
     const auto a = ctl({"simulate", "--playbooks", examples}, input);
     const auto b = ctl({"simulate", "--playbooks", examples}, input);

@@ -329,5 +329,5 @@ TEST(cron, success_leaves_error_empty) {
     EXPECT_EQ(result.error_offset, 0U);
 }
 
-}  // namespace
-}  // namespace rapport::rules
+} // namespace
+} // namespace rapport::rules

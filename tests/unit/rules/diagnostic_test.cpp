@@ -25,11 +25,11 @@ TEST(diagnostic, compares_by_value) {
 }
 
 TEST(diagnostic, closest_match_finds_single_edits) {
-    EXPECT_EQ(closest_match("qeury", keys), "query");       // transposition
-    EXPECT_EQ(closest_match("quer", keys), "query");        // deletion
-    EXPECT_EQ(closest_match("queryy", keys), "query");      // insertion
-    EXPECT_EQ(closest_match("qaery", keys), "query");       // substitution
-    EXPECT_EQ(closest_match("priorty", keys), "priority");  // deletion in a longer word
+    EXPECT_EQ(closest_match("qeury", keys), "query");      // transposition
+    EXPECT_EQ(closest_match("quer", keys), "query");       // deletion
+    EXPECT_EQ(closest_match("queryy", keys), "query");     // insertion
+    EXPECT_EQ(closest_match("qaery", keys), "query");      // substitution
+    EXPECT_EQ(closest_match("priorty", keys), "priority"); // deletion in a longer word
     EXPECT_EQ(closest_match("sentimnet", keys), "sentiment");
 }
 
@@ -90,5 +90,5 @@ TEST(diagnostic, with_suggestion_appends_did_you_mean) {
     EXPECT_EQ(with_suggestion("", "x", {}), "");
 }
 
-}  // namespace
-}  // namespace rapport::rules
+} // namespace
+} // namespace rapport::rules

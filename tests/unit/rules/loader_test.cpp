@@ -439,7 +439,7 @@ TEST(loader, index_triggers_by_pattern) {
     const auto set = loaded(index_playbook);
     ASSERT_NE(set, nullptr);
     ASSERT_EQ(set->rules.size(), 11U);
-    EXPECT_EQ(set->patterns.size(), 7U);             // x y z a b c a*
+    EXPECT_EQ(set->patterns.size(), 7U); // x y z a b c a*
     // Each part of a top-level AND (or NEAR) is a conjunct; an OR is one part.
     EXPECT_EQ(rules_for(*set, "a"), (ids{0, 1, 7}));
     EXPECT_EQ(rules_for(*set, "b"), (ids{0, 1, 7}));
@@ -1655,9 +1655,8 @@ TEST(loader, errors_in_files_carry_their_paths) {
     dir.write("good.yaml", "playbook: y\n");
     const load_result r = load_playbooks({dir.path()});
     EXPECT_EQ(r.set, nullptr);
-    EXPECT_EQ(
-        printed(r.diagnostics),
-        strings{bad.string() + ":4:22: error: query: expected a term after 'AND'"});
+    EXPECT_EQ(printed(r.diagnostics),
+              strings{bad.string() + ":4:22: error: query: expected a term after 'AND'"});
 }
 
 TEST(loader, codes_file_next_to_a_playbook_in_a_directory) {

@@ -174,7 +174,7 @@ TEST(sentiment, set_score_overrides_one_word) {
     sentiment_lexicon lexicon = test_lexicon();
     EXPECT_TRUE(lexicon.set_score("GOOD", -1));
     EXPECT_EQ(lexicon.word_score("good"), -1);
-    EXPECT_FALSE(lexicon.set_score("Acme\u2019s", 2));  // folds to two words: "acme s"
+    EXPECT_FALSE(lexicon.set_score("Acme\u2019s", 2)); // folds to two words: "acme s"
     // A negator can be turned into a scored word.
     EXPECT_TRUE(lexicon.set_score("never", -1));
     EXPECT_EQ(score_of(lexicon, "never great"), -1 + 3);

@@ -291,5 +291,5 @@ TEST(message_template, triple_braces_are_not_a_slot) {
               "unknown template variable '{author.name' (did you mean 'author.name'?)");
 }
 
-}  // namespace
-}  // namespace rapport::rules
+} // namespace
+} // namespace rapport::rules

@@ -291,8 +291,7 @@ TEST(text, folding_twice_changes_nothing_around_variation_selectors) {
         const auto once = rapport::rules::normalize(text).text;
         EXPECT_EQ(rapport::rules::normalize(once).text, once);
     }
-    EXPECT_EQ(rapport::rules::normalize("a\xef\xb8\x8f\xcc\x81").text, "\xc3\xa1");  // á
+    EXPECT_EQ(rapport::rules::normalize("a\xef\xb8\x8f\xcc\x81").text, "\xc3\xa1"); // á
     EXPECT_EQ(rapport::rules::normalize("a\xcc\x82\xef\xb8\x8f\xcc\xa3").text,
-              "\xe1\xba\xad");  // ậ
+              "\xe1\xba\xad"); // ậ
 }
-

@@ -112,14 +112,14 @@ TEST(time, parse_timestamp_validates_day_of_month) {
 
 TEST(time, parse_timestamp_rejects_out_of_range_fields) {
     for (const char* text : {
-             "2026-00-10T10:00:00Z",  // month 0
-             "2026-13-10T10:00:00Z",  // month 13
-             "2026-11-22T24:00:00Z",  // hour 24
-             "2026-11-22T10:60:00Z",  // minute 60
-             "2026-11-22T10:00:60Z",  // leap second
+             "2026-00-10T10:00:00Z", // month 0
+             "2026-13-10T10:00:00Z", // month 13
+             "2026-11-22T24:00:00Z", // hour 24
+             "2026-11-22T10:60:00Z", // minute 60
+             "2026-11-22T10:00:60Z", // leap second
              "2026-11-22T10:00:99Z",
-             "2026-11-22T10:00:00+24:00",  // offset hour
-             "2026-11-22T10:00:00+01:60",  // offset minute
+             "2026-11-22T10:00:00+24:00", // offset hour
+             "2026-11-22T10:00:00+01:60", // offset minute
          }) {
         EXPECT_EQ(parse_timestamp(text), std::nullopt) << text;
     }
@@ -131,23 +131,23 @@ TEST(time, parse_timestamp_rejects_malformed) {
              "2026",
              "2026-11-22",
              "2026-11-22T10:00",
-             "2026-11-22T10:00:00",     // no offset
-             "2026-11-22T10:00:00.Z",   // empty fraction
-             "2026-11-22T10:00:00.5",   // fraction, no offset
-             "2026-11-22T10:00:00,5Z",  // comma fraction
-             "2026-11-22X10:00:00Z",    // bad separator
+             "2026-11-22T10:00:00",    // no offset
+             "2026-11-22T10:00:00.Z",  // empty fraction
+             "2026-11-22T10:00:00.5",  // fraction, no offset
+             "2026-11-22T10:00:00,5Z", // comma fraction
+             "2026-11-22X10:00:00Z",   // bad separator
              "2026-11-22_10:00:00Z",
-             "2026-11-22T10:00:00ZZ",  // trailing garbage
+             "2026-11-22T10:00:00ZZ", // trailing garbage
              "2026-11-22T10:00:00Z ",
-             " 2026-11-22T10:00:00Z",     // leading space
-             "2026-11-22T10:00:00+0100",  // offset without colon
-             "2026-11-22T10:00:00+01",    // short offset
+             " 2026-11-22T10:00:00Z",    // leading space
+             "2026-11-22T10:00:00+0100", // offset without colon
+             "2026-11-22T10:00:00+01",   // short offset
              "2026-11-22T10:00:00+01:0",
              "2026-11-22T10:00:00+01:00x",
              "2026-11-22T10:00:00UTC",
-             "26-11-22T10:00:00Z",     // two-digit year
-             "+2026-11-22T10:00:00Z",  // signed year
-             "2026-1-22T10:00:00Z",    // unpadded
+             "26-11-22T10:00:00Z",    // two-digit year
+             "+2026-11-22T10:00:00Z", // signed year
+             "2026-1-22T10:00:00Z",   // unpadded
              "2026-11-2T10:00:00Z",
              "2026-11-22T1:00:00Z",
              "2026/11/22T10:00:00Z",
@@ -211,8 +211,8 @@ TEST(time, every_day_of_a_leap_year_round_trips) {
     EXPECT_EQ(count, 366);
 }
 
-}  // namespace
-}  // namespace rapport::rules
+} // namespace
+} // namespace rapport::rules
 
 // Fuzzing found instants that parse but cannot be written back: an offset at the ends of the
 // four-digit years moves them out of 0000-9999.
@@ -224,4 +224,3 @@ TEST(time, offsets_cannot_leave_the_four_digit_years) {
     EXPECT_EQ(rapport::rules::format_timestamp(*last), "9999-12-31T23:59:59Z");
     EXPECT_TRUE(rapport::rules::parse_timestamp("0000-01-01T00:00:00Z").has_value());
 }
-
