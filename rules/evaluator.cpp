@@ -166,10 +166,7 @@ bool too_long(const playbook_set& set, std::string_view platform, std::string_vi
 
 } // namespace
 
-decision evaluator::evaluate(const message& m,
-                             const person_history& history,
-                             time_point now,
-                             const offer_ledger* ledger) {
+void evaluator::find_candidates(const message& m) {
     const playbook_set& set = *set_;
     if (++epoch_ == 0) { // wrapped: old stamps could look current
         std::fill(term_set_epoch_.begin(), term_set_epoch_.end(), 0);
@@ -202,6 +199,92 @@ decision evaluator::evaluate(const message& m,
     candidates_.insert(candidates_.end(), set.unconditional_rules.begin(),
                        set.unconditional_rules.end());
     std::sort(candidates_.begin(), candidates_.end()); // rules run in written order
+}
+
+bool evaluator::holds(const conditions& c,
+                      const message& m,
+                      const person_history& history,
+                      time_point now,
+                      int sentiment) const {
+    // Cheapest first; the query, already likely true for a candidate, last.
+    if ((c.kinds & (1U << static_cast<unsigned>(m.kind))) == 0 ||
+        (!c.platforms.empty() && !contains(c.platforms, m.platform)) ||
+        (!c.accounts.empty() && !contains(c.accounts, m.account)) ||
+        (!c.langs.empty() && (!m.lang || !contains_ignoring_case(c.langs, *m.lang))) ||
+        (c.answers && m.insight != c.answers) ||
+        (c.sentiment_below && !(sentiment < *c.sentiment_below)) ||
+        (c.sentiment_above && !(sentiment > *c.sentiment_above))) {
+        return false;
+    }
+    const auto followers = m.author.followers.value_or(0);
+    if ((c.followers_at_least && followers < *c.followers_at_least) ||
+        (c.followers_at_most && followers > *c.followers_at_most)) {
+        return false;
+    }
+    if (!c.handles.empty() && !contains(c.handles, folded_handle(m.author.handle))) {
+        return false;
+    }
+    if (c.hours && !hours_hold(*c.hours, now)) {
+        return false;
+    }
+    for (const auto& cc : c.person) {
+        const int n = count_events(history, cc, now);
+        if ((cc.at_least && n < *cc.at_least) || (cc.at_most && n > *cc.at_most)) {
+            return false;
+        }
+    }
+    return !c.query || query_holds(*c.query, c.query->root);
+}
+
+namespace {
+
+// Why an offer from `pool` cannot be made now, or empty. `pending` counts offers from the same
+// pool earlier in this decision: they use the budget and the codes too.
+std::string offer_skip_reason(const offer_pool& pool,
+                              const person_history& history,
+                              time_point now,
+                              const offer_ledger* ledger,
+                              int pending) {
+    if (pool.cooldown) {
+        for (const auto& e : history.events) {
+            if (e.what == history_event::kind::offer && e.pool == pool.name &&
+                in_window(e.at, now, *pool.cooldown)) {
+                return "cooldown";
+            }
+        }
+    }
+    if (pool.per_day) {
+        const int used = ledger != nullptr ? ledger->drafted_on_day(pool.name, now) : 0;
+        if (used + pending >= *pool.per_day) {
+            return "budget";
+        }
+    }
+    if (pool.has_codes_file) {
+        const auto left = ledger != nullptr ? ledger->codes_left(pool.name)
+                                            : std::optional<int>(pool.codes.size());
+        if (left && *left - pending <= 0) {
+            return "pool_empty";
+        }
+    }
+    return {};
+}
+
+std::string_view question_answered_by(const playbook_set& set, const message& m) {
+    if (!m.insight) {
+        return {};
+    }
+    const auto it = set.insights.find(*m.insight);
+    return it == set.insights.end() ? std::string_view() : it->second.question;
+}
+
+} // namespace
+
+decision evaluator::evaluate(const message& m,
+                             const person_history& history,
+                             time_point now,
+                             const offer_ledger* ledger) {
+    const playbook_set& set = *set_;
+    find_candidates(m);
 
     decision d;
     d.message_id = m.id;
@@ -211,53 +294,26 @@ decision evaluator::evaluate(const message& m,
     std::optional<rules::priority> prio;
     std::vector<const rule*> draft_rules; // parallel to d.drafts
     std::uint32_t stopped_playbook = UINT32_MAX;
-    const std::string_view insight_question = m.insight ? [&]() -> std::string_view {
-        const auto it = set.insights.find(*m.insight);
-        return it == set.insights.end() ? std::string_view() : it->second.question;
-    }()
-        : std::string_view();
+    const std::string_view insight_question = question_answered_by(set, m);
+    const auto add_draft = [&](const rule& r, draft_kind kind, std::string text, bool is_private) {
+        draft_spec draft;
+        draft.rule = r.id;
+        draft.kind = kind;
+        draft.text = std::move(text);
+        draft.is_private = is_private;
+        d.drafts.push_back(std::move(draft));
+        draft_rules.push_back(&r);
+    };
 
     for (const auto index : candidates_) {
         const rule& r = set.rules[index];
-        if (r.playbook == stopped_playbook) {
-            continue;
-        }
         const playbook& book = set.playbooks[r.playbook];
-        if (!m.account.empty() && !book.accounts.empty() && !contains(book.accounts, m.account)) {
-            continue;
-        }
-        const conditions& c = r.when;
-        if ((c.kinds & (1U << static_cast<unsigned>(m.kind))) == 0 ||
-            (!c.platforms.empty() && !contains(c.platforms, m.platform)) ||
-            (!c.accounts.empty() && !contains(c.accounts, m.account)) ||
-            (!c.langs.empty() && (!m.lang || !contains_ignoring_case(c.langs, *m.lang))) ||
-            (c.answers && m.insight != c.answers) ||
-            (c.sentiment_below && !(d.sentiment < *c.sentiment_below)) ||
-            (c.sentiment_above && !(d.sentiment > *c.sentiment_above))) {
-            continue;
-        }
-        if (c.followers_at_least || c.followers_at_most) {
-            const auto followers = m.author.followers.value_or(0);
-            if ((c.followers_at_least && followers < *c.followers_at_least) ||
-                (c.followers_at_most && followers > *c.followers_at_most)) {
-                continue;
-            }
-        }
-        if (!c.handles.empty() && !contains(c.handles, folded_handle(m.author.handle))) {
-            continue;
-        }
-        if (c.hours && !hours_hold(*c.hours, now)) {
-            continue;
-        }
-        const bool person_ok = std::all_of(c.person.begin(), c.person.end(), [&](const auto& cc) {
-            const int n = count_events(history, cc, now);
-            return (!cc.at_least || n >= *cc.at_least) && (!cc.at_most || n <= *cc.at_most);
-        });
-        if (!person_ok || (c.query && !query_holds(*c.query, c.query->root))) {
+        if (r.playbook == stopped_playbook ||
+            (!m.account.empty() && !book.accounts.empty() && !contains(book.accounts, m.account)) ||
+            !holds(r.when, m, history, now, d.sentiment)) {
             continue;
         }
 
-        // The rule holds.
         const actions& a = r.then;
         d.matched.push_back(r.id);
         for (const auto& tag : a.tags) {
@@ -276,54 +332,20 @@ decision evaluator::evaluate(const message& m,
         }
         template_context context{&m, book.brand_name, insight_question, std::nullopt};
         if (a.reply) {
-            draft_spec draft;
-            draft.rule = r.id;
-            draft.kind = draft_kind::reply;
-            draft.text = a.reply->text.render(context);
-            draft.is_private = a.reply->is_private;
-            d.drafts.push_back(std::move(draft));
-            draft_rules.push_back(&r);
+            add_draft(r, draft_kind::reply, a.reply->text.render(context), a.reply->is_private);
         }
         if (a.offer) {
-            const offer_pool* pool = set.find_pool(a.offer->pool);
-            std::string reason;
-            if (pool != nullptr && pool->cooldown) {
-                for (const auto& e : history.events) {
-                    if (e.what == history_event::kind::offer && e.pool == pool->name &&
-                        in_window(e.at, now, *pool->cooldown)) {
-                        reason = "cooldown";
-                        break;
-                    }
-                }
-            }
-            // Offers earlier in this same decision count against the budget and the pool.
             const int pending = static_cast<int>(
                 std::count_if(d.drafts.begin(), d.drafts.end(),
                               [&](const draft_spec& x) { return x.offer == a.offer->pool; }));
-            if (reason.empty() && pool != nullptr && pool->per_day) {
-                const int used = (ledger != nullptr ? ledger->drafted_on_day(pool->name, now) : 0);
-                if (used + pending >= *pool->per_day) {
-                    reason = "budget";
-                }
-            }
-            if (reason.empty() && pool != nullptr && pool->has_codes_file) {
-                const auto left = ledger != nullptr ? ledger->codes_left(pool->name)
-                                                    : std::optional<int>(pool->codes.size());
-                if (left && *left - pending <= 0) {
-                    reason = "pool_empty";
-                }
-            }
+            const offer_pool* pool = set.find_pool(a.offer->pool);
+            std::string reason =
+                pool != nullptr ? offer_skip_reason(*pool, history, now, ledger, pending) : "";
             if (!reason.empty()) {
                 d.skipped.push_back({r.id, std::move(reason)});
             } else {
-                draft_spec draft;
-                draft.rule = r.id;
-                draft.kind = draft_kind::offer;
-                draft.text = a.offer->text.render(context);
-                draft.is_private = a.offer->is_private;
-                draft.offer = a.offer->pool;
-                d.drafts.push_back(std::move(draft));
-                draft_rules.push_back(&r);
+                add_draft(r, draft_kind::offer, a.offer->text.render(context), a.offer->is_private);
+                d.drafts.back().offer = a.offer->pool;
             }
         }
         if (a.collect) {
@@ -333,12 +355,7 @@ decision evaluator::evaluate(const message& m,
             const auto it = set.insights.find(*a.collect);
             if (it != set.insights.end() && it->second.thank) {
                 context.insight_question = it->second.question;
-                draft_spec draft;
-                draft.rule = r.id;
-                draft.kind = draft_kind::thanks;
-                draft.text = it->second.thank->render(context);
-                d.drafts.push_back(std::move(draft));
-                draft_rules.push_back(&r);
+                add_draft(r, draft_kind::thanks, it->second.thank->render(context), false);
             }
         }
         if (a.stop) {

@@ -31,6 +31,13 @@ public:
     [[nodiscard]] const playbook_set& set() const { return *set_; }
 
 private:
+    // Folds and scans the text, then lists the rules that can hold, in written order.
+    void find_candidates(const message& m);
+    [[nodiscard]] bool holds(const conditions& c,
+                             const message& m,
+                             const person_history& history,
+                             time_point now,
+                             int sentiment) const;
     [[nodiscard]] bool query_holds(const compiled_query& q, std::uint32_t node) const;
     [[nodiscard]] bool term_set_hit(std::uint32_t term_set) const;
     [[nodiscard]] bool near_holds(std::uint32_t left_set,
