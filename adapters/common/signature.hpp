@@ -1,0 +1,47 @@
+// HMAC-SHA256 request signing as Rapport speaks it (CONTRACT §5.3): the generic adapter's
+// webhooks and replies, signed approval decisions and outgoing notifications all use it.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+namespace rapport::adapters {
+
+/// Lowercase hex of HMAC-SHA256(key, message).
+[[nodiscard]] std::string hmac_sha256_hex(std::string_view key, std::string_view message);
+
+/// Compares in time that depends only on the lengths, never on where the bytes differ.
+[[nodiscard]] bool constant_time_equal(std::string_view a, std::string_view b);
+
+/// Why a signed request was refused; `none` when it was accepted.
+enum class signature_problem { none, missing, malformed, stale, mismatch };
+
+/// A short, stable name for metrics and logs: "missing_signature", "bad_signature", ...
+[[nodiscard]] std::string_view to_string(signature_problem p);
+
+/// The two headers of a signed request.
+struct rapport_signature {
+    /// X-Rapport-Timestamp: unix seconds.
+    std::string timestamp;
+    /// X-Rapport-Signature: `sha256=` + hex of HMAC-SHA256(secret, timestamp + "." + body).
+    std::string signature;
+};
+
+/// Signs `body` at `now` with `secret`.
+[[nodiscard]] rapport_signature sign_rapport(std::string_view secret,
+                                             std::string_view body,
+                                             std::chrono::sys_seconds now);
+
+/// Checks the headers of a request against its raw body (CONTRACT §5.3): both headers present,
+/// the timestamp a whole number of seconds no more than `window` from `now` either way, the
+/// signature `sha256=` + 64 lowercase hex digits equal (in constant time) to the one computed.
+[[nodiscard]] signature_problem verify_rapport_signature(
+    std::string_view secret,
+    std::string_view timestamp_header,
+    std::string_view signature_header,
+    std::string_view body,
+    std::chrono::sys_seconds now,
+    std::chrono::seconds window = std::chrono::seconds{300});
+
+} // namespace rapport::adapters
