@@ -20,6 +20,7 @@ packages=(
     libre2-dev                          # matcher comparison in bench/
     python3 python3-jsonschema python3-yaml   # checks the JSON Schemas against the examples
     time                                # /usr/bin/time -v for peak memory in bench/
+    systemd                             # systemd-analyze checks the unit's hardening
 )
 
 missing=()
