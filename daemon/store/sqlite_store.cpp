@@ -1,0 +1,823 @@
+#include "daemon/store/sqlite_store.hpp"
+
+#include "rules/json_text.hpp"
+
+#include <sqlite3.h>
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+
+namespace rapport::daemon {
+
+namespace {
+
+// Each string is one schema version; never edit a released one, append a new one instead.
+// Times are INTEGER seconds since the Unix epoch. Row data appends by rowid; text keys are
+// unique indexes, and draft ids grow with time so their index appends too.
+constexpr std::array<const char*, 1> migrations{
+    R"sql(
+CREATE TABLE messages (
+    account TEXT NOT NULL,
+    id TEXT NOT NULL,
+    platform TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    author_id TEXT NOT NULL,
+    created_at INTEGER,
+    received_at INTEGER NOT NULL,
+    message_json TEXT NOT NULL,
+    decision_json TEXT NOT NULL,
+    tags TEXT NOT NULL,
+    PRIMARY KEY (account, id)
+);
+CREATE TABLE person_events (
+    platform TEXT NOT NULL,
+    author_id TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('message', 'offer')),
+    tags TEXT NOT NULL DEFAULT '[]',
+    pool TEXT
+);
+CREATE INDEX person_events_by_person ON person_events (platform, author_id, at);
+CREATE TABLE drafts (
+    id TEXT NOT NULL PRIMARY KEY,
+    version INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    account TEXT NOT NULL,
+    platform TEXT NOT NULL,
+    rule TEXT NOT NULL,
+    team TEXT,
+    priority TEXT NOT NULL,
+    private INTEGER NOT NULL,
+    too_long INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    original_text TEXT NOT NULL,
+    in_reply_to TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    sla_due_at INTEGER,
+    expires_at INTEGER,
+    decided_by TEXT,
+    decided_at INTEGER,
+    note TEXT,
+    sent_id TEXT,
+    sent_at INTEGER,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    offer TEXT,
+    FOREIGN KEY (account, in_reply_to) REFERENCES messages (account, id)
+);
+CREATE INDEX drafts_by_state ON drafts (state, id);
+CREATE INDEX drafts_by_message ON drafts (account, in_reply_to);
+CREATE TABLE offer_codes (
+    pool TEXT NOT NULL,
+    code TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'free',
+    draft_id TEXT REFERENCES drafts (id),
+    PRIMARY KEY (pool, code)
+);
+CREATE INDEX offer_codes_free ON offer_codes (pool, state);
+CREATE TABLE outbox (
+    seq INTEGER PRIMARY KEY,
+    event TEXT NOT NULL,
+    draft_id TEXT NOT NULL REFERENCES drafts (id),
+    created_at INTEGER NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_at INTEGER NOT NULL
+);
+CREATE TABLE audit (
+    seq INTEGER PRIMARY KEY,
+    draft_id TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    before_json TEXT,
+    after_json TEXT
+);
+CREATE INDEX audit_by_draft ON audit (draft_id, seq);
+CREATE TABLE cursors (
+    account TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (account, key)
+);
+CREATE TABLE settings (
+    key TEXT NOT NULL PRIMARY KEY,
+    value TEXT NOT NULL
+);
+)sql",
+};
+
+// More requests per transaction amortize the fdatasync further, but every request in a group
+// waits for the whole group; 256 keeps a group's work around a millisecond.
+constexpr std::size_t max_group = 256;
+// Idle reader connections kept open; more concurrent readers open extra ones and close them.
+constexpr std::size_t max_idle_readers = 8;
+constexpr int busy_timeout_ms = 5000;
+
+std::int64_t seconds_of(rules::time_point t) {
+    return t.time_since_epoch().count();
+}
+
+rules::time_point time_of(std::int64_t s) {
+    return rules::time_point{rules::duration{s}};
+}
+
+std::string sqlite_error(sqlite3* db, std::string_view what) {
+    std::string error{what};
+    error.append(": ");
+    error.append(db != nullptr ? sqlite3_errmsg(db) : "out of memory");
+    return error;
+}
+
+// One SQLite connection with its prepared statements, used by one thread at a time.
+class connection {
+public:
+    connection() = default;
+    connection(const connection&) = delete;
+    connection& operator=(const connection&) = delete;
+
+    ~connection() {
+        for (auto& [sql, stmt] : statements_) {
+            sqlite3_finalize(stmt);
+        }
+        sqlite3_close_v2(db_);
+    }
+
+    /// Opens `path` and sets the per-connection PRAGMAs. Returns the error, empty on success.
+    std::string open(const std::string& path, bool writer) {
+        const int flags = SQLITE_OPEN_NOMUTEX | (writer ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+                                                        : SQLITE_OPEN_READONLY);
+        if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
+            return sqlite_error(db_, "cannot open " + path);
+        }
+        sqlite3_extended_result_codes(db_, 1);
+        sqlite3_busy_timeout(db_, busy_timeout_ms);
+        // FULL: in WAL mode NORMAL may lose the last commits on power loss, and an
+        // acknowledged message must survive it.
+        return exec("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;");
+    }
+
+    sqlite3* db() const { return db_; }
+
+    /// Runs SQL text without results. Returns the error, empty on success.
+    std::string exec(const char* sql) {
+        char* message = nullptr;
+        if (sqlite3_exec(db_, sql, nullptr, nullptr, &message) != SQLITE_OK) {
+            std::string error = message != nullptr ? message : sqlite3_errmsg(db_);
+            sqlite3_free(message);
+            return error;
+        }
+        return {};
+    }
+
+    /// The cached statement for `sql` (a string with static storage: the cache keys on its
+    /// address), reset and with no bindings; nullptr when it does not compile.
+    sqlite3_stmt* prepare(const char* sql) {
+        auto [it, inserted] = statements_.try_emplace(sql, nullptr);
+        if (inserted) {
+            if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &it->second, nullptr) !=
+                SQLITE_OK) {
+                statements_.erase(it);
+                return nullptr;
+            }
+        }
+        return it->second;
+    }
+
+private:
+    sqlite3* db_ = nullptr;
+    std::unordered_map<const char*, sqlite3_stmt*> statements_;
+};
+
+// Resets a statement when leaving scope, so a cached statement never holds a read
+// transaction open or keeps the bindings of an earlier call.
+class statement {
+public:
+    statement(connection& c, const char* sql) : stmt_(c.prepare(sql)) {}
+    statement(const statement&) = delete;
+    statement& operator=(const statement&) = delete;
+    ~statement() {
+        if (stmt_ != nullptr) {
+            sqlite3_reset(stmt_);
+            sqlite3_clear_bindings(stmt_);
+        }
+    }
+
+    explicit operator bool() const { return stmt_ != nullptr; }
+
+    void bind(int i, std::string_view v) {
+        sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    }
+    void bind(int i, const char* v) { bind(i, std::string_view{v}); }
+    void bind(int i, const std::string& v) { bind(i, std::string_view{v}); }
+    void bind(int i, std::int64_t v) { sqlite3_bind_int64(stmt_, i, v); }
+    void bind(int i, rules::time_point v) { bind(i, seconds_of(v)); }
+    void bind(int i, bool v) { bind(i, std::int64_t{v ? 1 : 0}); }
+    template <typename T>
+    void bind(int i, const std::optional<T>& v) {
+        if (v) {
+            bind(i, *v);
+        } else {
+            sqlite3_bind_null(stmt_, i);
+        }
+    }
+
+    /// SQLITE_ROW, SQLITE_DONE or an error code.
+    int step() { return sqlite3_step(stmt_); }
+
+    [[nodiscard]] bool is_null(int col) const {
+        return sqlite3_column_type(stmt_, col) == SQLITE_NULL;
+    }
+    [[nodiscard]] std::int64_t integer(int col) const { return sqlite3_column_int64(stmt_, col); }
+    [[nodiscard]] std::string text(int col) const {
+        const auto* p = sqlite3_column_text(stmt_, col);
+        const int n = sqlite3_column_bytes(stmt_, col);
+        return p == nullptr
+                   ? std::string{}
+                   : std::string{reinterpret_cast<const char*>(p), static_cast<std::size_t>(n)};
+    }
+    [[nodiscard]] std::optional<std::string> optional_text(int col) const {
+        return is_null(col) ? std::nullopt : std::optional{text(col)};
+    }
+    [[nodiscard]] std::optional<rules::time_point> optional_time(int col) const {
+        return is_null(col) ? std::nullopt : std::optional{time_of(integer(col))};
+    }
+
+private:
+    sqlite3_stmt* stmt_;
+};
+
+std::string tags_json(const std::vector<std::string>& tags) {
+    std::string out = "[";
+    for (const std::string& tag : tags) {
+        if (out.size() > 1) {
+            out.push_back(',');
+        }
+        rules::append_json_string(out, tag);
+    }
+    out.push_back(']');
+    return out;
+}
+
+std::vector<std::string> parse_tags(std::string_view text) {
+    std::vector<std::string> tags;
+    boost::system::error_code ec;
+    const boost::json::value v = boost::json::parse(text, ec);
+    if (ec || !v.is_array()) {
+        return tags; // written by tags_json, so only a hand-edited row can get here
+    }
+    for (const boost::json::value& item : v.get_array()) {
+        if (item.is_string()) {
+            tags.emplace_back(item.get_string());
+        }
+    }
+    return tags;
+}
+
+// Draft ids: "d-" + 13 base32 digits of (milliseconds << 12 | counter). The alphabet is in
+// ASCII order, so ids sort as their values do: newest first is ORDER BY id DESC, and inserts
+// append to the index instead of landing at random places (3x faster, PERFORMANCE).
+constexpr std::string_view id_alphabet = "0123456789abcdefghjkmnpqrstvwxyz";
+constexpr int id_digits = 13;
+
+std::string encode_draft_id(std::uint64_t value) {
+    std::string id = "d-";
+    for (int i = id_digits - 1; i >= 0; --i) {
+        id.push_back(id_alphabet[(value >> (5 * i)) & 31U]);
+    }
+    return id;
+}
+
+std::optional<std::uint64_t> decode_draft_id(std::string_view id) {
+    if (id.size() != 2 + id_digits || id.substr(0, 2) != "d-") {
+        return std::nullopt;
+    }
+    // 13 digits hold 65 bits: the first digit carries only the top 4.
+    if (id_alphabet.find(id[2]) > 15) {
+        return std::nullopt;
+    }
+    std::uint64_t value = 0;
+    for (char c : id.substr(2)) {
+        const auto digit = id_alphabet.find(c);
+        if (digit == std::string_view::npos) {
+            return std::nullopt;
+        }
+        value = (value << 5) | digit;
+    }
+    return value;
+}
+
+constexpr const char* draft_columns =
+    "id, version, state, kind, account, platform, rule, team, priority, private, too_long, "
+    "text, original_text, in_reply_to, created_at, sla_due_at, expires_at, decided_by, "
+    "decided_at, note, sent_id, sent_at, attempts, last_error, offer";
+
+draft_record read_draft(const statement& s) {
+    draft_record d;
+    d.id = s.text(0);
+    d.version = static_cast<int>(s.integer(1));
+    d.state = parse_draft_state(s.text(2)).value_or(draft_state::needs_review);
+    d.kind = parse_draft_kind(s.text(3)).value_or(rules::draft_kind::reply);
+    d.account = s.text(4);
+    d.platform = s.text(5);
+    d.rule = s.text(6);
+    d.team = s.optional_text(7);
+    d.priority = rules::parse_priority(s.text(8)).value_or(rules::priority::normal);
+    d.is_private = s.integer(9) != 0;
+    d.too_long = s.integer(10) != 0;
+    d.text = s.text(11);
+    d.original_text = s.text(12);
+    d.in_reply_to = s.text(13);
+    d.created_at = time_of(s.integer(14));
+    d.sla_due_at = s.optional_time(15);
+    d.expires_at = s.optional_time(16);
+    d.decided_by = s.optional_text(17);
+    d.decided_at = s.optional_time(18);
+    d.note = s.optional_text(19);
+    d.sent_id = s.optional_text(20);
+    d.sent_at = s.optional_time(21);
+    d.attempts = static_cast<int>(s.integer(22));
+    d.last_error = s.optional_text(23);
+    d.offer = s.optional_text(24);
+    return d;
+}
+
+// The statements, as statics so the connection cache can key on their addresses.
+const std::string select_draft_sql =
+    std::string{"SELECT "} + draft_columns + " FROM drafts WHERE id = ?1";
+// One statement for every filter combination (a NULL parameter does not filter), so it is
+// prepared once per connection.
+const std::string list_drafts_sql = std::string{"SELECT "} + draft_columns +
+                                    " FROM drafts WHERE (?1 IS NULL OR state = ?1)"
+                                    " AND (?2 IS NULL OR team = ?2)"
+                                    " AND (?3 IS NULL OR account = ?3)"
+                                    " AND (?4 IS NULL OR id < ?4)"
+                                    " ORDER BY id DESC LIMIT ?5";
+const std::string insert_draft_sql = std::string{"INSERT INTO drafts ("} + draft_columns +
+                                     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+                                     "?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, "
+                                     "?23, ?24, ?25)";
+constexpr const char* insert_message_sql =
+    "INSERT OR IGNORE INTO messages (account, id, platform, kind, author_id, created_at, "
+    "received_at, message_json, decision_json, tags) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+constexpr const char* insert_person_event_sql =
+    "INSERT INTO person_events (platform, author_id, at, kind, tags) "
+    "VALUES (?1, ?2, ?3, 'message', ?4)";
+constexpr const char* insert_outbox_sql =
+    "INSERT INTO outbox (event, draft_id, created_at, next_at) VALUES (?1, ?2, ?3, ?3)";
+constexpr const char* select_message_sql =
+    "SELECT message_json, received_at, decision_json, tags FROM messages "
+    "WHERE account = ?1 AND id = ?2";
+constexpr const char* select_history_sql =
+    "SELECT kind, at, tags, pool FROM person_events "
+    "WHERE platform = ?1 AND author_id = ?2 AND at >= ?3 ORDER BY at, rowid";
+
+struct pending_ingest {
+    ingest_request request;
+    std::function<void(ingest_result)> done;
+};
+
+} // namespace
+
+struct sqlite_store::impl {
+    std::string path;
+    connection writer;
+
+    std::mutex queue_mutex;
+    std::condition_variable queue_ready;
+    std::deque<pending_ingest> queue;
+    bool stopping = false;
+    bool closed = false;
+    std::thread writer_thread;
+    std::atomic<std::uint64_t> commits{0};
+    // Touched by the writer thread only.
+    std::uint64_t last_draft_value = 0;
+
+    std::mutex readers_mutex;
+    std::vector<std::unique_ptr<connection>> idle_readers;
+    bool readers_closed = false;
+
+    // ---- writer thread ----
+
+    std::string next_draft_id() {
+        const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+        // Monotonic even when the clock steps back or many drafts share a millisecond.
+        last_draft_value = std::max(last_draft_value + 1, static_cast<std::uint64_t>(ms) << 12);
+        return encode_draft_id(last_draft_value);
+    }
+
+    /// Writes one request inside the current transaction; returns the error, empty on success.
+    std::string write_one(const ingest_request& r, ingest_result& result) {
+        const rules::message& m = r.message;
+        std::string message_json;
+        rules::append_json(message_json, m);
+        std::string decision_json;
+        rules::append_json(decision_json, r.decision);
+        const std::string tags = tags_json(r.decision.tags);
+        {
+            statement s{writer, insert_message_sql};
+            if (!s) {
+                return sqlite_error(writer.db(), "prepare insert message");
+            }
+            s.bind(1, m.account);
+            s.bind(2, m.id);
+            s.bind(3, m.platform);
+            s.bind(4, rules::to_string(m.kind));
+            s.bind(5, m.author.id);
+            s.bind(6, m.created_at);
+            s.bind(7, r.received_at);
+            s.bind(8, message_json);
+            s.bind(9, decision_json);
+            s.bind(10, tags);
+            if (s.step() != SQLITE_DONE) {
+                return sqlite_error(writer.db(), "insert message");
+            }
+            if (sqlite3_changes(writer.db()) == 0) {
+                result.status = ingest_status::duplicate;
+                return {};
+            }
+        }
+        {
+            statement s{writer, insert_person_event_sql};
+            if (!s) {
+                return sqlite_error(writer.db(), "prepare insert person event");
+            }
+            s.bind(1, m.platform);
+            s.bind(2, m.author.id);
+            // When the person wrote, so backfilled messages land where they belong in time.
+            s.bind(3, m.created_at.value_or(r.received_at));
+            s.bind(4, tags);
+            if (s.step() != SQLITE_DONE) {
+                return sqlite_error(writer.db(), "insert person event");
+            }
+        }
+        for (const new_draft& d : r.drafts) {
+            const std::string id = next_draft_id();
+            statement s{writer, insert_draft_sql.c_str()};
+            if (!s) {
+                return sqlite_error(writer.db(), "prepare insert draft");
+            }
+            s.bind(1, id);
+            s.bind(2, std::int64_t{1});
+            s.bind(3, to_string(draft_state::pending));
+            s.bind(4, rules::to_string(d.spec.kind));
+            s.bind(5, m.account);
+            s.bind(6, m.platform);
+            s.bind(7, d.spec.rule);
+            s.bind(8, d.spec.team);
+            s.bind(9, rules::to_string(d.spec.priority));
+            s.bind(10, d.spec.is_private);
+            s.bind(11, d.spec.too_long);
+            s.bind(12, d.spec.text);
+            s.bind(13, d.spec.text);
+            s.bind(14, m.id);
+            s.bind(15, d.created_at);
+            s.bind(16, d.sla_due_at);
+            s.bind(17, d.expires_at);
+            // 18-24 (decided_by ... last_error) stay NULL; attempts is 0.
+            s.bind(23, std::int64_t{0});
+            s.bind(25, d.spec.offer);
+            if (s.step() != SQLITE_DONE) {
+                return sqlite_error(writer.db(), "insert draft");
+            }
+            statement o{writer, insert_outbox_sql};
+            if (!o) {
+                return sqlite_error(writer.db(), "prepare insert outbox");
+            }
+            o.bind(1, "draft.created");
+            o.bind(2, id);
+            o.bind(3, d.created_at);
+            if (o.step() != SQLITE_DONE) {
+                return sqlite_error(writer.db(), "insert outbox");
+            }
+            result.draft_ids.push_back(id);
+        }
+        result.status = ingest_status::stored;
+        return {};
+    }
+
+    void write_group(std::vector<pending_ingest>& group, std::vector<ingest_result>& results) {
+        results.assign(group.size(), ingest_result{});
+        if (std::string error = writer.exec("BEGIN IMMEDIATE"); !error.empty()) {
+            for (ingest_result& r : results) {
+                r.error = "begin: " + error;
+            }
+            return;
+        }
+        for (std::size_t i = 0; i < group.size(); ++i) {
+            ingest_result& result = results[i];
+            // A savepoint per request: one that fails is undone alone, the others commit.
+            std::string error = writer.exec("SAVEPOINT request");
+            if (error.empty()) {
+                error = write_one(group[i].request, result);
+                if (!error.empty()) {
+                    writer.exec("ROLLBACK TO request");
+                }
+                writer.exec("RELEASE request");
+            }
+            if (!error.empty()) {
+                result = ingest_result{ingest_status::failed, std::move(error), {}};
+            }
+        }
+        if (std::string error = writer.exec("COMMIT"); !error.empty()) {
+            writer.exec("ROLLBACK");
+            for (ingest_result& r : results) {
+                r = ingest_result{ingest_status::failed, "commit: " + error, {}};
+            }
+            return;
+        }
+        commits.fetch_add(1, std::memory_order_relaxed);
+    }
+
+    void run_writer() {
+        std::vector<pending_ingest> group;
+        std::vector<ingest_result> results;
+        for (;;) {
+            {
+                std::unique_lock lock{queue_mutex};
+                queue_ready.wait(lock, [this] { return stopping || !queue.empty(); });
+                if (queue.empty()) {
+                    return; // stopping, and everything queued has been written
+                }
+                const std::size_t n = std::min(queue.size(), max_group);
+                group.clear();
+                for (std::size_t i = 0; i < n; ++i) {
+                    group.push_back(std::move(queue.front()));
+                    queue.pop_front();
+                }
+            }
+            write_group(group, results);
+            for (std::size_t i = 0; i < group.size(); ++i) {
+                group[i].done(std::move(results[i]));
+            }
+        }
+    }
+
+    // ---- readers ----
+
+    /// A reader connection for this thread, or nullptr with `error` set.
+    std::unique_ptr<connection> acquire_reader(std::string& error) {
+        {
+            std::lock_guard lock{readers_mutex};
+            if (readers_closed) {
+                error = "store is closed";
+                return nullptr;
+            }
+            if (!idle_readers.empty()) {
+                auto c = std::move(idle_readers.back());
+                idle_readers.pop_back();
+                return c;
+            }
+        }
+        auto c = std::make_unique<connection>();
+        if (error = c->open(path, false); !error.empty()) {
+            return nullptr;
+        }
+        return c;
+    }
+
+    void release_reader(std::unique_ptr<connection> c) {
+        std::lock_guard lock{readers_mutex};
+        if (!readers_closed && idle_readers.size() < max_idle_readers) {
+            idle_readers.push_back(std::move(c));
+        }
+    }
+
+    /// Runs `read(connection&, T&) -> error` on a pooled reader connection.
+    template <typename T, typename Read>
+    store_result<T> with_reader(Read read) {
+        store_result<T> result;
+        auto c = acquire_reader(result.error);
+        if (c) {
+            result.error = read(*c, result.value);
+            release_reader(std::move(c));
+        }
+        if (!result.error.empty()) {
+            result.value = T{};
+        }
+        return result;
+    }
+};
+
+int sqlite_store::schema_version() {
+    return static_cast<int>(migrations.size());
+}
+
+sqlite_open_result sqlite_store::open(const std::filesystem::path& path) {
+    auto state = std::make_unique<impl>();
+    state->path = path.string();
+    connection& c = state->writer;
+    if (std::string error = c.open(state->path, true); !error.empty()) {
+        return {nullptr, error};
+    }
+    // Outside any transaction, as SQLite requires; the mode is stored in the file.
+    if (std::string error = c.exec("PRAGMA journal_mode = WAL"); !error.empty()) {
+        return {nullptr, "journal_mode=WAL: " + error};
+    }
+    int version = 0;
+    {
+        statement s{c, "PRAGMA user_version"};
+        if (!s || s.step() != SQLITE_ROW) {
+            return {nullptr, sqlite_error(c.db(), "read schema version")};
+        }
+        version = static_cast<int>(s.integer(0));
+    }
+    if (version > schema_version()) {
+        return {nullptr, "database " + state->path + " has schema version " +
+                             std::to_string(version) + ", newer than this program's " +
+                             std::to_string(schema_version()) + ": use a newer rapportd"};
+    }
+    for (int v = version; v < schema_version(); ++v) {
+        const std::string bump = "PRAGMA user_version = " + std::to_string(v + 1);
+        std::string error = c.exec("BEGIN IMMEDIATE");
+        if (error.empty()) {
+            error = c.exec(migrations[static_cast<std::size_t>(v)]);
+        }
+        if (error.empty()) {
+            error = c.exec(bump.c_str()); // in the same transaction as the migration
+        }
+        if (error.empty()) {
+            error = c.exec("COMMIT");
+        }
+        if (!error.empty()) {
+            c.exec("ROLLBACK");
+            return {nullptr, "migration to schema version " + std::to_string(v + 1) + ": " + error};
+        }
+    }
+    {
+        // Ids must keep growing across restarts even if the clock went back meanwhile.
+        statement s{c, "SELECT max(id) FROM drafts"};
+        if (!s || s.step() != SQLITE_ROW) {
+            return {nullptr, sqlite_error(c.db(), "read last draft id")};
+        }
+        if (!s.is_null(0)) {
+            state->last_draft_value = decode_draft_id(s.text(0)).value_or(0);
+        }
+    }
+    impl* raw = state.get();
+    state->writer_thread = std::thread{[raw] { raw->run_writer(); }};
+    return {std::unique_ptr<sqlite_store>{new sqlite_store{std::move(state)}}, {}};
+}
+
+sqlite_store::sqlite_store(std::unique_ptr<impl> state) : impl_(std::move(state)) {}
+
+sqlite_store::~sqlite_store() {
+    close();
+}
+
+void sqlite_store::ingest(ingest_request request, std::function<void(ingest_result)> done) {
+    {
+        std::lock_guard lock{impl_->queue_mutex};
+        if (!impl_->stopping) {
+            impl_->queue.push_back(pending_ingest{std::move(request), std::move(done)});
+            impl_->queue_ready.notify_one();
+            return;
+        }
+    }
+    done(ingest_result{ingest_status::failed, "store is closed", {}});
+}
+
+store_result<std::optional<draft_record>> sqlite_store::get_draft(std::string_view id) {
+    return impl_->with_reader<std::optional<draft_record>>(
+        [id](connection& c, std::optional<draft_record>& out) -> std::string {
+            statement s{c, select_draft_sql.c_str()};
+            if (!s) {
+                return sqlite_error(c.db(), "prepare select draft");
+            }
+            s.bind(1, id);
+            const int rc = s.step();
+            if (rc == SQLITE_ROW) {
+                out = read_draft(s);
+            } else if (rc != SQLITE_DONE) {
+                return sqlite_error(c.db(), "select draft");
+            }
+            return {};
+        });
+}
+
+store_result<draft_page> sqlite_store::list_drafts(const draft_filter& filter) {
+    return impl_->with_reader<draft_page>(
+        [&filter](connection& c, draft_page& page) -> std::string {
+            const int limit = std::clamp(filter.limit, 1, 500);
+            statement s{c, list_drafts_sql.c_str()};
+            if (!s) {
+                return sqlite_error(c.db(), "prepare list drafts");
+            }
+            if (filter.state) {
+                s.bind(1, to_string(*filter.state));
+            }
+            s.bind(2, filter.team);
+            s.bind(3, filter.account);
+            s.bind(4, filter.after);
+            // One row more than asked says whether there is a next page.
+            s.bind(5, std::int64_t{limit} + 1);
+            int rc = SQLITE_ROW;
+            while ((rc = s.step()) == SQLITE_ROW) {
+                if (page.drafts.size() == static_cast<std::size_t>(limit)) {
+                    page.next = page.drafts.back().id;
+                    break;
+                }
+                page.drafts.push_back(read_draft(s));
+            }
+            if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+                return sqlite_error(c.db(), "list drafts");
+            }
+            return {};
+        });
+}
+
+store_result<std::optional<stored_message>> sqlite_store::get_message(std::string_view account,
+                                                                      std::string_view id) {
+    return impl_->with_reader<std::optional<stored_message>>(
+        [account, id](connection& c, std::optional<stored_message>& out) -> std::string {
+            statement s{c, select_message_sql};
+            if (!s) {
+                return sqlite_error(c.db(), "prepare select message");
+            }
+            s.bind(1, account);
+            s.bind(2, id);
+            const int rc = s.step();
+            if (rc == SQLITE_DONE) {
+                return {};
+            }
+            if (rc != SQLITE_ROW) {
+                return sqlite_error(c.db(), "select message");
+            }
+            rules::message_parse_result parsed = rules::parse_message_json(s.text(0));
+            if (!parsed.message) {
+                return "stored message " + std::string{id} + " is corrupt: " + parsed.error;
+            }
+            out = stored_message{std::move(*parsed.message), time_of(s.integer(1)), s.text(2),
+                                 parse_tags(s.text(3))};
+            return {};
+        });
+}
+
+store_result<rules::person_history> sqlite_store::load_history(std::string_view platform,
+                                                               std::string_view author_id,
+                                                               rules::time_point since) {
+    return impl_->with_reader<rules::person_history>(
+        [&](connection& c, rules::person_history& history) -> std::string {
+            statement s{c, select_history_sql};
+            if (!s) {
+                return sqlite_error(c.db(), "prepare load history");
+            }
+            s.bind(1, platform);
+            s.bind(2, author_id);
+            s.bind(3, since);
+            int rc = SQLITE_ROW;
+            while ((rc = s.step()) == SQLITE_ROW) {
+                rules::history_event e;
+                e.what = s.text(0) == "offer" ? rules::history_event::kind::offer
+                                              : rules::history_event::kind::message;
+                e.at = time_of(s.integer(1));
+                e.tags = parse_tags(s.text(2));
+                e.pool = s.optional_text(3).value_or("");
+                history.events.push_back(std::move(e));
+            }
+            if (rc != SQLITE_DONE) {
+                return sqlite_error(c.db(), "load history");
+            }
+            return {};
+        });
+}
+
+void sqlite_store::close() {
+    {
+        std::lock_guard lock{impl_->queue_mutex};
+        if (impl_->closed) {
+            return;
+        }
+        impl_->closed = true;
+        impl_->stopping = true;
+    }
+    impl_->queue_ready.notify_one();
+    if (impl_->writer_thread.joinable()) {
+        impl_->writer_thread.join();
+    }
+    {
+        std::lock_guard lock{impl_->readers_mutex};
+        impl_->readers_closed = true;
+        impl_->idle_readers.clear();
+    }
+    // Truncates the WAL into the database so the file is whole on its own; best effort.
+    impl_->writer.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+}
+
+std::uint64_t sqlite_store::commits_for_test() const {
+    return impl_->commits.load(std::memory_order_relaxed);
+}
+
+} // namespace rapport::daemon

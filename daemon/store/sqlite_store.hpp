@@ -1,0 +1,58 @@
+// The embedded store: one SQLite database in WAL mode. One writer thread owns the write
+// connection and commits queued requests in groups (PERFORMANCE: durable writes are the limit,
+// so every fdatasync carries as many requests as are waiting); readers take connections from
+// a small pool and read while the writer writes.
+#pragma once
+
+#include "daemon/store/store.hpp"
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+namespace rapport::daemon {
+
+class sqlite_store;
+
+/// A store opened at its current schema, or why it could not be.
+struct sqlite_open_result {
+    std::unique_ptr<sqlite_store> store;
+    std::string error;
+};
+
+class sqlite_store final : public store {
+public:
+    /// The schema version this code writes (the number of migrations it knows).
+    [[nodiscard]] static int schema_version();
+
+    /// Opens (creating if needed) the database at `path`, applies the migrations it lacks,
+    /// each in its own transaction, and starts the writer thread. Fails, changing nothing,
+    /// when the database's schema is newer than this code's or SQLite reports an error.
+    [[nodiscard]] static sqlite_open_result open(const std::filesystem::path& path);
+
+    ~sqlite_store() override;
+    sqlite_store(const sqlite_store&) = delete;
+    sqlite_store& operator=(const sqlite_store&) = delete;
+
+    void ingest(ingest_request request, std::function<void(ingest_result)> done) override;
+    [[nodiscard]] store_result<std::optional<draft_record>> get_draft(std::string_view id) override;
+    [[nodiscard]] store_result<draft_page> list_drafts(const draft_filter& filter) override;
+    [[nodiscard]] store_result<std::optional<stored_message>> get_message(
+        std::string_view account, std::string_view id) override;
+    [[nodiscard]] store_result<rules::person_history> load_history(
+        std::string_view platform, std::string_view author_id, rules::time_point since) override;
+    void close() override;
+
+    /// Transactions the writer has committed (group commit makes it smaller than the number
+    /// of requests under load).
+    [[nodiscard]] std::uint64_t commits_for_test() const;
+
+private:
+    struct impl;
+    explicit sqlite_store(std::unique_ptr<impl> state);
+
+    std::unique_ptr<impl> impl_;
+};
+
+} // namespace rapport::daemon

@@ -1,0 +1,79 @@
+#include "daemon/store/store.hpp"
+
+#include <array>
+#include <utility>
+
+namespace rapport::daemon {
+
+namespace {
+
+constexpr std::array all_states{
+    draft_state::pending,  draft_state::approved, draft_state::sending, draft_state::sent,
+    draft_state::rejected, draft_state::expired,  draft_state::failed,  draft_state::needs_review};
+
+constexpr std::array all_kinds{rules::draft_kind::reply, rules::draft_kind::offer,
+                               rules::draft_kind::thanks, rules::draft_kind::insight_question};
+
+} // namespace
+
+std::string_view to_string(draft_state s) {
+    switch (s) {
+        case draft_state::pending:
+            return "pending";
+        case draft_state::approved:
+            return "approved";
+        case draft_state::sending:
+            return "sending";
+        case draft_state::sent:
+            return "sent";
+        case draft_state::rejected:
+            return "rejected";
+        case draft_state::expired:
+            return "expired";
+        case draft_state::failed:
+            return "failed";
+        case draft_state::needs_review:
+            return "needs_review";
+    }
+    return "pending";
+}
+
+std::optional<draft_state> parse_draft_state(std::string_view s) {
+    for (draft_state state : all_states) {
+        if (to_string(state) == s) {
+            return state;
+        }
+    }
+    return std::nullopt;
+}
+
+std::optional<rules::draft_kind> parse_draft_kind(std::string_view s) {
+    for (rules::draft_kind kind : all_kinds) {
+        if (rules::to_string(kind) == s) {
+            return kind;
+        }
+    }
+    return std::nullopt;
+}
+
+ingest_request make_ingest_request(rules::message message,
+                                   rules::decision decision,
+                                   rules::time_point now,
+                                   rules::duration expire_after) {
+    ingest_request request;
+    std::optional<rules::time_point> sla_due;
+    if (decision.sla) {
+        // The SLA runs from when the person wrote, not from when we happened to receive it.
+        sla_due = message.created_at.value_or(now) + *decision.sla;
+    }
+    request.drafts.reserve(decision.drafts.size());
+    for (const rules::draft_spec& spec : decision.drafts) {
+        request.drafts.push_back(new_draft{spec, now, sla_due, now + expire_after});
+    }
+    request.message = std::move(message);
+    request.decision = std::move(decision);
+    request.received_at = now;
+    return request;
+}
+
+} // namespace rapport::daemon

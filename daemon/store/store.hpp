@@ -1,0 +1,185 @@
+// The daemon's durable store: messages with their decisions, drafts (CONTRACT §8), person
+// history, outbox. An abstract interface so that a PostgreSQL implementation can follow the
+// SQLite one (ARCHITECTURE "Scale beyond one machine"); plain C++ with threads, no Asio.
+#pragma once
+
+#include "rules/decision.hpp"
+#include "rules/history.hpp"
+#include "rules/message.hpp"
+#include "rules/time.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace rapport::daemon {
+
+/// The life of a draft (CONTRACT §8).
+enum class draft_state {
+    pending,
+    approved,
+    sending,
+    sent,
+    rejected,
+    expired,
+    failed,
+    needs_review
+};
+
+/// The contract's name of a state: `pending`, `needs_review`, ...
+[[nodiscard]] std::string_view to_string(draft_state s);
+[[nodiscard]] std::optional<draft_state> parse_draft_state(std::string_view s);
+/// The inverse of rules::to_string(draft_kind).
+[[nodiscard]] std::optional<rules::draft_kind> parse_draft_kind(std::string_view s);
+
+/// A message as stored: the message, when it arrived, and what the playbooks decided.
+struct stored_message {
+    rules::message message;
+    rules::time_point received_at;
+    /// The decision as CONTRACT §7 JSON text.
+    std::string decision_json;
+    std::vector<std::string> tags;
+
+    friend bool operator==(const stored_message&, const stored_message&) = default;
+};
+
+/// One draft (CONTRACT §8). `in_reply_to` is the id of the message it answers (same account);
+/// the API embeds that message when it shows the draft.
+struct draft_record {
+    std::string id;
+    int version = 1;
+    draft_state state = draft_state::pending;
+    rules::draft_kind kind = rules::draft_kind::reply;
+    std::string account;
+    std::string platform;
+    std::string rule;
+    std::optional<std::string> team;
+    rules::priority priority = rules::priority::normal;
+    bool is_private = false;
+    bool too_long = false;
+    std::string text;
+    std::string original_text;
+    std::string in_reply_to;
+    rules::time_point created_at;
+    std::optional<rules::time_point> sla_due_at;
+    std::optional<rules::time_point> expires_at;
+    std::optional<std::string> decided_by;
+    std::optional<rules::time_point> decided_at;
+    std::optional<std::string> note;
+    std::optional<std::string> sent_id;
+    std::optional<rules::time_point> sent_at;
+    int attempts = 0;
+    std::optional<std::string> last_error;
+    /// Qualified offer pool, for offer drafts.
+    std::optional<std::string> offer;
+
+    friend bool operator==(const draft_record&, const draft_record&) = default;
+};
+
+/// A draft to create with a message: what the playbooks rendered plus its deadlines.
+struct new_draft {
+    rules::draft_spec spec;
+    rules::time_point created_at;
+    std::optional<rules::time_point> sla_due_at;
+    std::optional<rules::time_point> expires_at;
+
+    friend bool operator==(const new_draft&, const new_draft&) = default;
+};
+
+/// Everything one inbound message writes, in one transaction.
+struct ingest_request {
+    rules::message message;
+    rules::decision decision;
+    rules::time_point received_at;
+    std::vector<new_draft> drafts;
+};
+
+/// Builds the request for a message and its decision: one draft per `decision.drafts`, created
+/// at `now`, expiring at `now + expire_after` (CONTRACT §8, `approval.expire_after`), due by
+/// the message's creation time (else `now`) plus `decision.sla` when the decision has an SLA.
+[[nodiscard]] ingest_request make_ingest_request(rules::message message,
+                                                 rules::decision decision,
+                                                 rules::time_point now,
+                                                 rules::duration expire_after);
+
+enum class ingest_status {
+    /// Committed: message, decision, drafts, person event and outbox entries.
+    stored,
+    /// (account, id) was stored before; nothing was written. Acknowledge it like `stored`.
+    duplicate,
+    /// Nothing was written; `error` says why. Do not acknowledge: let the platform redeliver.
+    failed,
+};
+
+struct ingest_result {
+    ingest_status status = ingest_status::failed;
+    std::string error;
+    /// Ids of the drafts created, in the order of the request's drafts.
+    std::vector<std::string> draft_ids;
+};
+
+/// A value, or the reason there is none. Reads report storage failures this way instead of
+/// throwing or pretending that nothing was found.
+template <typename T>
+struct store_result {
+    T value{};
+    /// Empty on success.
+    std::string error;
+
+    [[nodiscard]] bool ok() const { return error.empty(); }
+};
+
+/// Which drafts to list; absent fields do not filter.
+struct draft_filter {
+    std::optional<draft_state> state;
+    std::optional<std::string> team;
+    std::optional<std::string> account;
+    /// Clamped to [1, 500] (CONTRACT §5).
+    int limit = 50;
+    /// The `next` cursor of the previous page.
+    std::optional<std::string> after;
+};
+
+/// One page of drafts, newest first.
+struct draft_page {
+    std::vector<draft_record> drafts;
+    /// Pass as `draft_filter::after` for the next page; nullopt on the last page.
+    std::optional<std::string> next;
+};
+
+/// The store. All members may be called from any thread, concurrently.
+class store {
+public:
+    virtual ~store() = default;
+
+    /// Queues the writes of one inbound message. `done` runs exactly once: on the writer
+    /// thread after the transaction holding the writes committed (or failed), or at once on
+    /// the calling thread if the store is closed. `done` must be quick and must not throw: it
+    /// delays every later commit.
+    virtual void ingest(ingest_request request, std::function<void(ingest_result)> done) = 0;
+
+    /// The draft with this id; nullopt value when there is none.
+    [[nodiscard]] virtual store_result<std::optional<draft_record>> get_draft(
+        std::string_view id) = 0;
+
+    /// Drafts matching `filter`, newest first, with a cursor for the next page.
+    [[nodiscard]] virtual store_result<draft_page> list_drafts(const draft_filter& filter) = 0;
+
+    /// The stored message (account, id); nullopt value when there is none.
+    [[nodiscard]] virtual store_result<std::optional<stored_message>> get_message(
+        std::string_view account, std::string_view id) = 0;
+
+    /// A person's messages (with their tags) and offers sent to them at or after `since`,
+    /// oldest first.
+    [[nodiscard]] virtual store_result<rules::person_history> load_history(
+        std::string_view platform, std::string_view author_id, rules::time_point since) = 0;
+
+    /// Writes everything queued, commits, runs its `done` callbacks, and closes. Later calls
+    /// fail with "store is closed". Idempotent; must not be called from a `done` callback.
+    virtual void close() = 0;
+};
+
+} // namespace rapport::daemon

@@ -1,0 +1,687 @@
+#include "daemon/store/sqlite_store.hpp"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <future>
+#include <map>
+#include <random>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using namespace rapport;
+using namespace std::chrono_literals;
+using daemon::ingest_result;
+using daemon::ingest_status;
+using daemon::sqlite_store;
+
+namespace fs = std::filesystem;
+
+const rules::time_point t0 = std::chrono::sys_days{std::chrono::year{2026} / 11 / 22};
+
+// A fresh directory for one test's database, removed afterwards.
+class temp_dir {
+public:
+    temp_dir() {
+        static std::atomic<int> counter{0};
+        std::random_device random;
+        path_ = fs::temp_directory_path() /
+                ("rapport-store-test-" + std::to_string(::getpid()) + "-" +
+                 std::to_string(counter++) + "-" + std::to_string(random()));
+        fs::create_directories(path_);
+    }
+    temp_dir(const temp_dir&) = delete;
+    temp_dir& operator=(const temp_dir&) = delete;
+    ~temp_dir() {
+        std::error_code ec;
+        fs::remove_all(path_, ec);
+    }
+
+    [[nodiscard]] fs::path db() const { return path_ / "rapport.db"; }
+
+private:
+    fs::path path_;
+};
+
+std::unique_ptr<sqlite_store> open_ok(const fs::path& path) {
+    auto opened = sqlite_store::open(path);
+    EXPECT_EQ(opened.error, "");
+    EXPECT_NE(opened.store, nullptr);
+    return std::move(opened.store);
+}
+
+// A direct connection, to check what the store wrote independently of its read API.
+class raw_db {
+public:
+    explicit raw_db(const fs::path& path) {
+        EXPECT_EQ(sqlite3_open(path.c_str(), &db_), SQLITE_OK);
+        sqlite3_busy_timeout(db_, 5000);
+    }
+    raw_db(const raw_db&) = delete;
+    raw_db& operator=(const raw_db&) = delete;
+    ~raw_db() { sqlite3_close(db_); }
+
+    std::int64_t number(const std::string& sql) {
+        sqlite3_stmt* stmt = nullptr;
+        EXPECT_EQ(sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK)
+            << sqlite3_errmsg(db_);
+        std::int64_t value = -1;
+        if (sqlite3_step(stmt) == SQLITE_ROW) {
+            value = sqlite3_column_int64(stmt, 0);
+        }
+        sqlite3_finalize(stmt);
+        return value;
+    }
+
+    std::string text(const std::string& sql) {
+        sqlite3_stmt* stmt = nullptr;
+        EXPECT_EQ(sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK)
+            << sqlite3_errmsg(db_);
+        std::string value;
+        if (sqlite3_step(stmt) == SQLITE_ROW) {
+            value = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+        }
+        sqlite3_finalize(stmt);
+        return value;
+    }
+
+    void exec(const std::string& sql) {
+        EXPECT_EQ(sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK)
+            << sqlite3_errmsg(db_);
+    }
+
+private:
+    sqlite3* db_ = nullptr;
+};
+
+rules::message make_message(std::string id,
+                            std::string author = "u1",
+                            rules::time_point created = t0,
+                            std::string account = "acme-site") {
+    rules::message m;
+    m.id = std::move(id);
+    m.kind = rules::message_kind::mention;
+    m.text = "my acme toaster is broken";
+    m.author = rules::author{std::move(author), "sam", "Sam Lee", 120};
+    m.created_at = created;
+    m.lang = "en";
+    m.platform = "x";
+    m.account = std::move(account);
+    return m;
+}
+
+rules::draft_spec make_spec(std::string team = "support",
+                            rules::priority priority = rules::priority::high) {
+    rules::draft_spec spec;
+    spec.rule = "acme-core/complaint";
+    spec.kind = rules::draft_kind::reply;
+    spec.team = std::move(team);
+    spec.priority = priority;
+    spec.text = "Hi Sam, sorry about that.";
+    return spec;
+}
+
+daemon::ingest_request make_request(rules::message m,
+                                    std::vector<rules::draft_spec> specs = {make_spec()},
+                                    std::vector<std::string> tags = {"complaint"}) {
+    rules::decision d;
+    d.message_id = m.id;
+    d.sentiment = -2;
+    d.tags = std::move(tags);
+    d.matched = {"acme-core/complaint"};
+    d.drafts = std::move(specs);
+    d.sla = 1h;
+    return daemon::make_ingest_request(std::move(m), std::move(d), t0 + 5min, 72h);
+}
+
+ingest_result ingest_wait(daemon::store& store, daemon::ingest_request request) {
+    std::promise<ingest_result> promise;
+    auto future = promise.get_future();
+    store.ingest(std::move(request),
+                 [&promise](ingest_result r) { promise.set_value(std::move(r)); });
+    return future.get();
+}
+
+TEST(store, migrates_a_fresh_database_and_reopens_idempotently) {
+    temp_dir dir;
+    {
+        auto store = open_ok(dir.db());
+        ASSERT_NE(store, nullptr);
+        store->close();
+    }
+    raw_db db{dir.db()};
+    EXPECT_EQ(db.number("PRAGMA user_version"), sqlite_store::schema_version());
+    EXPECT_EQ(db.number("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN "
+                        "('messages', 'person_events', 'drafts', 'offer_codes', 'outbox', "
+                        "'audit', 'cursors', 'settings')"),
+              8);
+    const auto objects = db.number("SELECT count(*) FROM sqlite_master");
+    {
+        auto store = open_ok(dir.db());
+        ASSERT_NE(store, nullptr);
+        ASSERT_EQ(ingest_wait(*store, make_request(make_message("m1"))).status,
+                  ingest_status::stored);
+    }
+    auto again = open_ok(dir.db());
+    ASSERT_NE(again, nullptr);
+    EXPECT_EQ(db.number("PRAGMA user_version"), sqlite_store::schema_version());
+    EXPECT_EQ(db.number("SELECT count(*) FROM sqlite_master"), objects);
+    EXPECT_EQ(db.number("SELECT count(*) FROM messages"), 1);
+}
+
+TEST(store, uses_wal_mode) {
+    temp_dir dir;
+    auto store = open_ok(dir.db());
+    ASSERT_NE(store, nullptr);
+    raw_db db{dir.db()};
+    EXPECT_EQ(db.text("PRAGMA journal_mode"), "wal");
+    EXPECT_EQ(db.number("PRAGMA foreign_keys"), 0); // per connection: the raw one has it off
+}
+
+TEST(store, refuses_a_database_newer_than_the_code) {
+    temp_dir dir;
+    open_ok(dir.db())->close();
+    {
+        raw_db db{dir.db()};
+        db.exec("PRAGMA user_version = " + std::to_string(sqlite_store::schema_version() + 1));
+    }
+    auto opened = sqlite_store::open(dir.db());
+    EXPECT_EQ(opened.store, nullptr);
+    EXPECT_NE(opened.error.find("newer than this program"), std::string::npos) << opened.error;
+    raw_db db{dir.db()};
+    EXPECT_EQ(db.number("PRAGMA user_version"), sqlite_store::schema_version() + 1);
+}
+
+TEST(store, reports_an_unopenable_path) {
+    temp_dir dir;
+    auto opened = sqlite_store::open(dir.db() / "no-such-dir" / "x.db");
+    EXPECT_EQ(opened.store, nullptr);
+    EXPECT_NE(opened.error.find("cannot open"), std::string::npos) << opened.error;
+}
+
+TEST(store, ingest_writes_everything_and_calls_done_after_commit) {
+    temp_dir dir;
+    auto store = open_ok(dir.db());
+    ASSERT_NE(store, nullptr);
+    raw_db db{dir.db()};
+
+    auto request = make_request(make_message("m1"),
+                                {make_spec("support"), make_spec("sales", rules::priority::low)});
+    std::promise<ingest_result> promise;
+    std::int64_t visible_in_done = -1;
+    store->ingest(request, [&](ingest_result r) {
+        // Another connection sees the rows only if the transaction has committed.
+        visible_in_done = db.number("SELECT count(*) FROM drafts");
+        promise.set_value(std::move(r));
+    });
+    const ingest_result result = promise.get_future().get();
+    ASSERT_EQ(result.status, ingest_status::stored) << result.error;
+    EXPECT_EQ(visible_in_done, 2);
+    ASSERT_EQ(result.draft_ids.size(), 2U);
+    EXPECT_LT(result.draft_ids[0], result.draft_ids[1]);
+
+    auto message = store->get_message("acme-site", "m1");
+    ASSERT_TRUE(message.ok()) << message.error;
+    ASSERT_TRUE(message.value);
+    EXPECT_EQ(message.value->message, request.message);
+    EXPECT_EQ(message.value->received_at, t0 + 5min);
+    EXPECT_EQ(message.value->tags, std::vector<std::string>{"complaint"});
+    std::string decision_json;
+    rules::append_json(decision_json, request.decision);
+    EXPECT_EQ(message.value->decision_json, decision_json);
+
+    auto draft = store->get_draft(result.draft_ids[0]);
+    ASSERT_TRUE(draft.ok()) << draft.error;
+    ASSERT_TRUE(draft.value);
+    const daemon::draft_record& d = *draft.value;
+    EXPECT_EQ(d.id, result.draft_ids[0]);
+    EXPECT_EQ(d.version, 1);
+    EXPECT_EQ(d.state, daemon::draft_state::pending);
+    EXPECT_EQ(d.kind, rules::draft_kind::reply);
+    EXPECT_EQ(d.account, "acme-site");
+    EXPECT_EQ(d.platform, "x");
+    EXPECT_EQ(d.rule, "acme-core/complaint");
+    EXPECT_EQ(d.team, "support");
+    EXPECT_EQ(d.priority, rules::priority::high);
+    EXPECT_EQ(d.text, "Hi Sam, sorry about that.");
+    EXPECT_EQ(d.original_text, d.text);
+    EXPECT_EQ(d.in_reply_to, "m1");
+    EXPECT_EQ(d.created_at, t0 + 5min);
+    EXPECT_EQ(d.sla_due_at, t0 + 1h); // from the message's created_at
+    EXPECT_EQ(d.expires_at, t0 + 5min + 72h);
+    EXPECT_EQ(d.decided_by, std::nullopt);
+    EXPECT_EQ(d.attempts, 0);
+
+    EXPECT_EQ(db.number("SELECT count(*) FROM person_events WHERE platform = 'x' AND "
+                        "author_id = 'u1' AND kind = 'message'"),
+              1);
+    EXPECT_EQ(db.number("SELECT count(*) FROM outbox WHERE event = 'draft.created'"), 2);
+
+    auto missing = store->get_draft("d-0000000000000");
+    ASSERT_TRUE(missing.ok());
+    EXPECT_FALSE(missing.value);
+}
+
+TEST(store, duplicate_message_is_reported_and_changes_nothing) {
+    temp_dir dir;
+    auto store = open_ok(dir.db());
+    ASSERT_NE(store, nullptr);
+    ASSERT_EQ(ingest_wait(*store, make_request(make_message("m1"))).status, ingest_status::stored);
+    raw_db db{dir.db()};
+    const std::string census =
+        "SELECT (SELECT count(*) FROM messages) * 1000000 + (SELECT count(*) FROM drafts) * 10000"
+        " + (SELECT count(*) FROM person_events) * 100 + (SELECT count(*) FROM outbox)";
+    const auto before = db.number(census);
+
+    auto again = make_request(make_message("m1"), {make_spec(), make_spec()}, {"other"});
+    const ingest_result result = ingest_wait(*store, std::move(again));
+    EXPECT_EQ(result.status, ingest_status::duplicate);
+    EXPECT_TRUE(result.draft_ids.empty());
+    EXPECT_EQ(db.number(census), before);
+    EXPECT_EQ(store->get_message("acme-site", "m1").value->tags,
+              std::vector<std::string>{"complaint"});
+
+    // The same id on another account is another message.
+    EXPECT_EQ(
+        ingest_wait(*store, make_request(make_message("m1", "u1", t0, "acme-support"))).status,
+        ingest_status::stored);
+}
+
+TEST(store, a_failing_request_does_not_fail_its_group) {
+    temp_dir dir;
+    auto store = open_ok(dir.db());
+    ASSERT_NE(store, nullptr);
+    {
+        raw_db db{dir.db()};
+        db.exec("CREATE TEMP TABLE x (y)"); // keep the raw connection's schema view fresh
+        db.exec(
+            "CREATE TRIGGER refuse_bad BEFORE INSERT ON messages WHEN NEW.id = 'bad' "
+            "BEGIN SELECT RAISE(ABORT, 'refused by test trigger'); END");
+    }
+    // Hold the writer in the first `done` until the rest are queued: they form one group.
+    std::promise<void> release;
+    std::shared_future<void> released = release.get_future().share();
+    std::promise<void> holding;
+    store->ingest(make_request(make_message("first")), [released, &holding](ingest_result) {
+        holding.set_value();
+        released.wait();
+    });
+    holding.get_future().wait();
+    std::vector<std::future<ingest_result>> results;
+    std::vector<std::promise<ingest_result>> promises(3);
+    for (auto& p : promises) {
+        results.push_back(p.get_future());
+    }
+    const auto commits_before = store->commits_for_test();
+    store->ingest(make_request(make_message("good-1")),
+                  [&p = promises[0]](ingest_result r) { p.set_value(std::move(r)); });
+    store->ingest(make_request(make_message("bad")),
+                  [&p = promises[1]](ingest_result r) { p.set_value(std::move(r)); });
+    store->ingest(make_request(make_message("good-2")),
+                  [&p = promises[2]](ingest_result r) { p.set_value(std::move(r)); });
+    release.set_value();
+
+    const auto good1 = results[0].get();
+    const auto bad = results[1].get();
+    const auto good2 = results[2].get();
+    EXPECT_EQ(good1.status, ingest_status::stored) << good1.error;
+    EXPECT_EQ(bad.status, ingest_status::failed);
+    EXPECT_NE(bad.error.find("refused by test trigger"), std::string::npos) << bad.error;
+    EXPECT_TRUE(bad.draft_ids.empty());
+    EXPECT_EQ(good2.status, ingest_status::stored) << good2.error;
+    EXPECT_EQ(store->commits_for_test() - commits_before, 1U);
+
+    raw_db db{dir.db()};
+    EXPECT_EQ(db.number("SELECT count(*) FROM messages"), 3);
+    EXPECT_EQ(db.number("SELECT count(*) FROM drafts"), 3);
+    EXPECT_EQ(db.number("SELECT count(*) FROM person_events"), 3);
+}
+
+TEST(store, concurrent_ingests_are_stored_once_in_grouped_commits) {
+    temp_dir dir;
+    auto store = open_ok(dir.db());
+    ASSERT_NE(store, nullptr);
+    constexpr int threads = 8;
+    constexpr int per_thread = 250;
+    std::atomic<int> stored{0};
+    std::atomic<int> done_calls{0};
+    std::mutex ids_mutex;
+    std::set<std::string> draft_ids;
+    std::vector<std::thread> workers;
+    for (int t = 0; t < threads; ++t) {
+        workers.emplace_back([&, t] {
+            for (int i = 0; i < per_thread; ++i) {
+                // Every message twice: the second is a duplicate wherever it lands.
+                for (int copy = 0; copy < 2; ++copy) {
+                    const std::string id = "m-" + std::to_string(t) + "-" + std::to_string(i);
+                    store->ingest(make_request(make_message(id, "u" + std::to_string(t))),
+                                  [&](ingest_result r) {
+                                      if (r.status == ingest_status::stored) {
+                                          ++stored;
+                                          std::lock_guard lock{ids_mutex};
+                                          draft_ids.insert(r.draft_ids.begin(), r.draft_ids.end());
+                                      }
+                                      ++done_calls;
+                                  });
+                }
+            }
+        });
+    }
+    for (auto& w : workers) {
+        w.join();
+    }
+    store->close();
+    EXPECT_EQ(done_calls.load(), threads * per_thread * 2);
+    EXPECT_EQ(stored.load(), threads * per_thread);
+    EXPECT_EQ(draft_ids.size(), static_cast<std::size_t>(threads * per_thread));
+    EXPECT_LT(store->commits_for_test(), static_cast<std::uint64_t>(threads * per_thread * 2));
+    raw_db db{dir.db()};
+    EXPECT_EQ(db.number("SELECT count(*) FROM messages"), threads * per_thread);
+    EXPECT_EQ(db.number("SELECT count(*) FROM drafts"), threads * per_thread);
+    EXPECT_EQ(db.number("SELECT count(*) FROM person_events"), threads * per_thread);
+}
+
+TEST(store, reads_run_concurrently_with_writes) {
+    temp_dir dir;
+    auto store = open_ok(dir.db());
+    ASSERT_NE(store, nullptr);
+    ASSERT_EQ(ingest_wait(*store, make_request(make_message("seed"))).status,
+              ingest_status::stored);
+    std::atomic<bool> writing{true};
+    std::thread writer{[&] {
+        for (int i = 0; i < 300; ++i) {
+            store->ingest(make_request(make_message("w" + std::to_string(i))),
+                          [](ingest_result) {});
+        }
+        (void)ingest_wait(*store, make_request(make_message("last")));
+        writing = false;
+    }};
+    std::vector<std::thread> readers;
+    std::atomic<int> errors{0};
+    for (int r = 0; r < 4; ++r) {
+        readers.emplace_back([&] {
+            while (writing) {
+                auto page = store->list_drafts({});
+                auto history = store->load_history("x", "u1", t0 - 24h);
+                if (!page.ok() || !history.ok() || page.value.drafts.empty()) {
+                    ++errors;
+                }
+            }
+        });
+    }
+    writer.join();
+    for (auto& r : readers) {
+        r.join();
+    }
+    EXPECT_EQ(errors.load(), 0);
+}
+
+TEST(store, list_drafts_filters_orders_newest_first_and_pages) {
+    temp_dir dir;
+    auto store = open_ok(dir.db());
+    ASSERT_NE(store, nullptr);
+    std::vector<std::string> all_ids;
+    for (int i = 0; i < 12; ++i) {
+        const std::string team = i % 3 == 0 ? "sales" : "support";
+        const std::string account = i % 2 == 0 ? "acme-site" : "acme-support";
+        auto r = ingest_wait(*store,
+                             make_request(make_message("m" + std::to_string(i), "u1", t0, account),
+                                          {make_spec(team)}));
+        ASSERT_EQ(r.status, ingest_status::stored) << r.error;
+        all_ids.push_back(r.draft_ids.at(0));
+    }
+    const std::vector<std::string> newest_first(all_ids.rbegin(), all_ids.rend());
+
+    auto ids_of = [](const daemon::draft_page& page) {
+        std::vector<std::string> ids;
+        for (const auto& d : page.drafts) {
+            ids.push_back(d.id);
+        }
+        return ids;
+    };
+
+    auto everything = store->list_drafts({});
+    ASSERT_TRUE(everything.ok()) << everything.error;
+    EXPECT_EQ(ids_of(everything.value), newest_first);
+    EXPECT_EQ(everything.value.next, std::nullopt);
+
+    // Pages of 5 cover the list exactly once, in order.
+    std::vector<std::string> paged;
+    daemon::draft_filter filter;
+    filter.limit = 5;
+    int pages = 0;
+    for (;;) {
+        auto page = store->list_drafts(filter);
+        ASSERT_TRUE(page.ok()) << page.error;
+        auto ids = ids_of(page.value);
+        paged.insert(paged.end(), ids.begin(), ids.end());
+        ++pages;
+        if (!page.value.next) {
+            break;
+        }
+        filter.after = page.value.next;
+    }
+    EXPECT_EQ(pages, 3);
+    EXPECT_EQ(paged, newest_first);
+
+    daemon::draft_filter sales;
+    sales.team = "sales";
+    auto sales_page = store->list_drafts(sales);
+    ASSERT_TRUE(sales_page.ok());
+    EXPECT_EQ(ids_of(sales_page.value),
+              (std::vector<std::string>{all_ids[9], all_ids[6], all_ids[3], all_ids[0]}));
+
+    daemon::draft_filter site_support;
+    site_support.team = "support";
+    site_support.account = "acme-site";
+    site_support.state = daemon::draft_state::pending;
+    auto site_page = store->list_drafts(site_support);
+    ASSERT_TRUE(site_page.ok());
+    EXPECT_EQ(ids_of(site_page.value),
+              (std::vector<std::string>{all_ids[10], all_ids[8], all_ids[4], all_ids[2]}));
+
+    daemon::draft_filter sent;
+    sent.state = daemon::draft_state::sent;
+    auto sent_page = store->list_drafts(sent);
+    ASSERT_TRUE(sent_page.ok());
+    EXPECT_TRUE(sent_page.value.drafts.empty());
+
+    daemon::draft_filter zero;
+    zero.limit = 0; // clamped to 1
+    auto one = store->list_drafts(zero);
+    ASSERT_TRUE(one.ok());
+    EXPECT_EQ(ids_of(one.value), std::vector<std::string>{newest_first[0]});
+    EXPECT_EQ(one.value.next, newest_first[0]);
+}
+
+TEST(store, draft_ids_keep_growing_across_reopen) {
+    temp_dir dir;
+    std::string first;
+    {
+        auto store = open_ok(dir.db());
+        ASSERT_NE(store, nullptr);
+        first = ingest_wait(*store, make_request(make_message("m1"))).draft_ids.at(0);
+    }
+    {
+        // A draft id from the far future, as if the clock had been set back since.
+        raw_db db{dir.db()};
+        db.exec("UPDATE drafts SET id = 'd-f000000000000'");
+    }
+    auto store = open_ok(dir.db());
+    ASSERT_NE(store, nullptr);
+    const auto next = ingest_wait(*store, make_request(make_message("m2"))).draft_ids.at(0);
+    EXPECT_GT(next, std::string{"d-f000000000000"});
+    EXPECT_EQ(next.size(), first.size());
+}
+
+TEST(store, load_history_returns_the_window_oldest_first) {
+    temp_dir dir;
+    auto store = open_ok(dir.db());
+    ASSERT_NE(store, nullptr);
+    for (int day = 0; day < 5; ++day) {
+        auto r = ingest_wait(*store, make_request(make_message("m" + std::to_string(day), "u1",
+                                                               t0 - std::chrono::days{day}),
+                                                  {}, {"tag-" + std::to_string(day)}));
+        ASSERT_EQ(r.status, ingest_status::stored) << r.error;
+    }
+    ASSERT_EQ(ingest_wait(*store, make_request(make_message("other", "u2"))).status,
+              ingest_status::stored);
+    {
+        raw_db db{dir.db()};
+        db.exec(
+            "INSERT INTO person_events (platform, author_id, at, kind, pool) VALUES ('x', "
+            "'u1', " +
+            std::to_string((t0 - 36h).time_since_epoch().count()) +
+            ", 'offer', 'acme-core/sneak-peek')");
+    }
+
+    auto recent = store->load_history("x", "u1", t0 - 48h);
+    ASSERT_TRUE(recent.ok()) << recent.error;
+    ASSERT_EQ(recent.value.events.size(), 4U);
+    using kind = rules::history_event::kind;
+    EXPECT_EQ(recent.value.events[0],
+              (rules::history_event{kind::message, t0 - 48h, {"tag-2"}, ""}));
+    EXPECT_EQ(recent.value.events[1],
+              (rules::history_event{kind::offer, t0 - 36h, {}, "acme-core/sneak-peek"}));
+    EXPECT_EQ(recent.value.events[2],
+              (rules::history_event{kind::message, t0 - 24h, {"tag-1"}, ""}));
+    EXPECT_EQ(recent.value.events[3], (rules::history_event{kind::message, t0, {"tag-0"}, ""}));
+
+    auto all = store->load_history("x", "u1", t0 - 365 * 24h);
+    ASSERT_TRUE(all.ok());
+    EXPECT_EQ(all.value.events.size(), 6U);
+    EXPECT_TRUE(store->load_history("x", "u1", t0 + 1s).value.events.empty());
+    EXPECT_TRUE(store->load_history("mastodon", "u1", t0 - 48h).value.events.empty());
+    EXPECT_EQ(store->load_history("x", "u2", t0 - 48h).value.events.size(), 1U);
+}
+
+TEST(store, close_flushes_pending_requests_and_refuses_later_ones) {
+    temp_dir dir;
+    auto store = open_ok(dir.db());
+    ASSERT_NE(store, nullptr);
+    constexpr int n = 1000;
+    std::atomic<int> stored{0};
+    for (int i = 0; i < n; ++i) {
+        store->ingest(make_request(make_message("m" + std::to_string(i))), [&](ingest_result r) {
+            if (r.status == ingest_status::stored) {
+                ++stored;
+            }
+        });
+    }
+    store->close();
+    EXPECT_EQ(stored.load(), n);
+    store->close(); // idempotent
+
+    const ingest_result late = ingest_wait(*store, make_request(make_message("late")));
+    EXPECT_EQ(late.status, ingest_status::failed);
+    EXPECT_EQ(late.error, "store is closed");
+    EXPECT_EQ(store->get_draft("d-0000000000000").error, "store is closed");
+    EXPECT_FALSE(store->list_drafts({}).ok());
+
+    auto reopened = open_ok(dir.db());
+    ASSERT_NE(reopened, nullptr);
+    raw_db db{dir.db()};
+    EXPECT_EQ(db.number("SELECT count(*) FROM messages"), n);
+}
+
+// Runs in a forked child: ingests messages forever, writing each acknowledged id (after its
+// `done`, i.e. after the commit) to `fd`, until the parent kills it.
+[[noreturn]] void ingest_until_killed(const fs::path& db, int fd) {
+    auto opened = sqlite_store::open(db);
+    if (!opened.store) {
+        ::_exit(3);
+    }
+    std::atomic<int> in_flight{0};
+    for (int i = 0;; ++i) {
+        while (in_flight.load() > 64) {
+            std::this_thread::yield();
+        }
+        ++in_flight;
+        const std::string id = "c" + std::to_string(::getpid()) + "-" + std::to_string(i);
+        opened.store->ingest(make_request(make_message(id)), [fd, id, &in_flight](ingest_result r) {
+            if (r.status == ingest_status::stored) {
+                const std::string line = id + "\n";
+                if (::write(fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
+                    ::_exit(4);
+                }
+            }
+            --in_flight;
+        });
+    }
+}
+
+TEST(store, every_acknowledged_message_survives_kill_9) {
+    temp_dir dir;
+    open_ok(dir.db())->close(); // migrations happen before the first child starts
+    std::mt19937 random{std::random_device{}()};
+    std::set<std::string> acknowledged;
+    for (int round = 0; round < 4; ++round) {
+        int fds[2];
+        ASSERT_EQ(::pipe(fds), 0);
+        const pid_t child = ::fork();
+        ASSERT_GE(child, 0);
+        if (child == 0) {
+            ::close(fds[0]);
+            ::alarm(30); // never outlive a parent that failed to kill us
+            ingest_until_killed(dir.db(), fds[1]);
+        }
+        ::close(fds[1]);
+        std::this_thread::sleep_for(
+            std::chrono::milliseconds{std::uniform_int_distribution{50, 400}(random)});
+        ASSERT_EQ(::kill(child, SIGKILL), 0);
+        int status = 0;
+        ASSERT_EQ(::waitpid(child, &status, 0), child);
+        EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
+        // The pipe keeps what the child wrote before it died.
+        std::string data;
+        char buffer[4096];
+        ssize_t n = 0;
+        while ((n = ::read(fds[0], buffer, sizeof buffer)) > 0) {
+            data.append(buffer, static_cast<std::size_t>(n));
+        }
+        ::close(fds[0]);
+        std::size_t start = 0;
+        std::size_t round_count = 0;
+        while (start < data.size()) {
+            const std::size_t end = data.find('\n', start);
+            if (end == std::string::npos) {
+                break; // a torn last line: the child died mid-write
+            }
+            acknowledged.insert(data.substr(start, end - start));
+            ++round_count;
+            start = end + 1;
+        }
+        EXPECT_GT(round_count, 0U) << "round " << round;
+    }
+
+    auto store = open_ok(dir.db());
+    ASSERT_NE(store, nullptr);
+    for (const std::string& id : acknowledged) {
+        auto m = store->get_message("acme-site", id);
+        ASSERT_TRUE(m.ok()) << m.error;
+        EXPECT_TRUE(m.value) << id << " was acknowledged but is missing";
+    }
+    raw_db db{dir.db()};
+    EXPECT_EQ(db.text("PRAGMA integrity_check"), "ok");
+    EXPECT_EQ(db.number("SELECT count(*) FROM (SELECT account, id FROM messages GROUP BY "
+                        "account, id HAVING count(*) > 1)"),
+              0);
+    // Each stored message has exactly its one draft: no request was half written.
+    EXPECT_EQ(db.number("SELECT count(*) FROM messages m WHERE (SELECT count(*) FROM drafts d "
+                        "WHERE d.account = m.account AND d.in_reply_to = m.id) != 1"),
+              0);
+    EXPECT_GE(db.number("SELECT count(*) FROM messages"),
+              static_cast<std::int64_t>(acknowledged.size()));
+}
+
+} // namespace
