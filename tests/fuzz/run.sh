@@ -7,7 +7,7 @@
 #   tests/fuzz/run.sh [SECONDS_PER_TARGET] [TARGET...]     e.g. tests/fuzz/run.sh 300 query text
 #
 # Environment: RAPPORT_FUZZ_NO_BUILD=1 skips configure+build; RAPPORT_FUZZ_ARGS adds libFuzzer
-# flags (later flags win), e.g. RAPPORT_FUZZ_ARGS="-rss_limit_mb=6000 -seed=1".
+# flags (later flags win), e.g. RAPPORT_FUZZ_ARGS="-seed=1 -only_ascii=1".
 set -euo pipefail
 
 seconds="${1:-60}"
@@ -48,8 +48,9 @@ for name in "${targets[@]}"; do
     fi
     mkdir -p "$work/$name"
     cp -n "$root/tests/fuzz/corpus/$name/"* "$work/$name/" 2>/dev/null || true
-    args=(-max_total_time="$seconds" -max_len=4096 -timeout=25 -rss_limit_mb=2048
-          -print_final_stats=1 -artifact_prefix="$artifacts/$name-")
+    # -malloc_limit_mb catches one huge allocation with its stack; -timeout a runaway input.
+    args=(-max_total_time="$seconds" -max_len=4096 -timeout=20 -rss_limit_mb=4096
+          -malloc_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$artifacts/$name-")
     dict="$root/tests/fuzz/dict/$(dict_for "$name")"
     if [[ -f "$dict" ]]; then
         args+=(-dict="$dict")
@@ -60,16 +61,22 @@ for name in "${targets[@]}"; do
     echo "== fuzz_$name for ${seconds}s (log: $log)"
     before=$(find "$artifacts" -name "$name-*" -type f | sort)
     # One process at a time: no -jobs/-workers, which would fork and log to fuzz-N.log.
+    # The outer timeout is a backstop: on hitting -rss_limit_mb, ASan's heap profile of a
+    # multi-gigabyte heap can take many minutes before libFuzzer writes the oom- file.
     set +e
-    (cd "$build" && "$exe" "${args[@]}" "$work/$name") >"$log" 2>&1
+    (cd "$build" && timeout -k 10 $((seconds + 300)) "$exe" "${args[@]}" "$work/$name") \
+        >"$log" 2>&1
     status=$?
     set -e
-    grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|#[0-9]+ +DONE)' "$log" || true
+    grep -E '^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)' "$log" || true
     after=$(find "$artifacts" -name "$name-*" -type f | sort)
     new=$(comm -13 <(echo "$before") <(echo "$after") | sed '/^$/d')
     if [[ $status -ne 0 || -n "$new" ]]; then
         found=1
         echo "!! fuzz_$name exited $status"
+        if [[ $status -eq 124 || $status -eq 137 ]]; then
+            echo "!! killed after $((seconds + 300))s (stuck reporting an out-of-memory?)"
+        fi
         grep -E 'ERROR: |SUMMARY: |fuzz invariant violated|runtime error' "$log" | head -5 || true
         for f in $new; do
             echo "!! finding: $f"
