@@ -64,6 +64,14 @@ std::string closest_match(std::string_view word, const std::vector<std::string_v
     std::string_view best;
     std::size_t best_distance = limit + 1;
     for (std::string_view candidate : candidates) {
+        // The lengths alone bound the distance from below; skip the hopeless ones (a long
+        // unknown word against hundreds of time zone names was the slow case).
+        const std::size_t length_gap = word.size() > candidate.size()
+                                           ? word.size() - candidate.size()
+                                           : candidate.size() - word.size();
+        if (length_gap >= best_distance) {
+            continue;
+        }
         const std::size_t d = edit_distance(word, candidate);
         if (d < best_distance) {
             best = candidate;
