@@ -1,0 +1,428 @@
+#include "daemon/rapportd/application.hpp"
+
+#include "adapters/common/signature.hpp"
+#include "adapters/generic/wire.hpp"
+#include "daemon/config/secrets.hpp"
+#include "daemon/http/server.hpp"
+#include "daemon/metrics/metrics.hpp"
+#include "daemon/store/sqlite_store.hpp"
+#include "rules/evaluator.hpp"
+#include "rules/json_text.hpp"
+#include "rules/loader.hpp"
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <systemd/sd-daemon.h>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include <atomic>
+#include <csignal>
+#include <map>
+#include <mutex>
+#include <thread>
+
+namespace rapport::daemon {
+namespace {
+
+using namespace std::chrono_literals;
+using http::http_request;
+using http::http_response;
+using http::json_error;
+using http::route_params;
+
+rules::time_point now_seconds() {
+    return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+}
+
+rules::load_options load_options_for(const config& c) {
+    rules::load_options o;
+    if (auto t = teams(c); !t.empty() || !any_approver_sees_all_teams(c)) {
+        o.known_teams = std::move(t);
+    }
+    o.known_accounts = account_ids(c);
+    for (const auto& [platform, max] : platform_length_limits(c)) {
+        o.length_limits[platform].max = max;
+    }
+    return o;
+}
+
+// systemd is told about each step; outside systemd sd_notify does nothing.
+void notify(const char* state) {
+    sd_notify(0, state);
+}
+
+// Structured lines: `event key=value ...`. Under systemd (JOURNAL_STREAM names our stderr) the
+// journal adds the time, so lines carry only the syslog priority; in a terminal, colour.
+std::shared_ptr<spdlog::logger> make_logger(const config& c) {
+    auto logger = spdlog::stderr_color_mt("rapportd");
+    const char* journal = std::getenv("JOURNAL_STREAM");
+    if (journal != nullptr && *journal != '\0') {
+        logger->set_pattern("<%l> %v");
+    } else {
+        logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+    }
+    switch (c.log.level) {
+        case log_level::debug:
+            logger->set_level(spdlog::level::debug);
+            break;
+        case log_level::info:
+            logger->set_level(spdlog::level::info);
+            break;
+        case log_level::warning:
+            logger->set_level(spdlog::level::warn);
+            break;
+        case log_level::error:
+            logger->set_level(spdlog::level::err);
+            break;
+    }
+    return logger;
+}
+
+// Bridges the store's completion callback (on its writer thread) back onto the executor of
+// the coroutine that waits for it.
+template <typename CompletionToken>
+auto async_ingest(store& s, ingest_request request, CompletionToken&& token) {
+    return net::async_initiate<CompletionToken, void(ingest_result)>(
+        [&s](auto handler, ingest_request r) {
+            auto executor = net::get_associated_executor(handler);
+            // The store takes a std::function, which must be copyable; the handler is not.
+            auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+            s.ingest(std::move(r), [shared, executor](ingest_result result) {
+                net::post(executor, [shared, result = std::move(result)]() mutable {
+                    (*shared)(std::move(result));
+                });
+            });
+        },
+        token, std::move(request));
+}
+
+// Everything the running daemon shares between its threads.
+class daemon_state {
+public:
+    daemon_state(const config& c, std::shared_ptr<spdlog::logger> log)
+        : config_(c), log_(std::move(log)) {
+        messages_total_ = &metrics_.add_counter(
+            "rapport_messages_total", "Messages received and stored, by account and kind.",
+            {"account", "kind"});
+        rejected_total_ = &metrics_.add_counter("rapport_webhook_rejected_total",
+                                                "Webhook requests refused, by account and reason.",
+                                                {"account", "reason"});
+        rule_matches_total_ = &metrics_.add_counter("rapport_rule_matches_total",
+                                                    "Messages each rule matched.", {"rule"});
+        drafts_total_ = &metrics_.add_counter("rapport_drafts_total",
+                                              "Draft state transitions, by new state.", {"state"});
+        reloads_total_ = &metrics_.add_counter("rapport_playbook_reloads_total",
+                                               "Playbook reloads, by result.", {"result"});
+        ingest_seconds_ = &metrics_
+                               .add_histogram("rapport_ingest_seconds",
+                                              "From a webhook's arrival to its message stored "
+                                              "with its decision.",
+                                              latency_buckets())
+                               .with({});
+    }
+
+    // Loads the playbooks; on success they replace the running set.
+    bool load_playbooks() {
+        const auto loaded = rules::load_playbooks(config_.playbooks, load_options_for(config_));
+        if (!loaded.set) {
+            for (const auto& d : loaded.diagnostics) {
+                log_->error("playbook_error {}", rules::to_string(d));
+            }
+            return false;
+        }
+        std::atomic_store(&playbooks_, loaded.set);
+        log_->info("playbooks_loaded playbooks={} rules={}", loaded.set->playbooks.size(),
+                   loaded.set->rules.size());
+        return true;
+    }
+
+    void reload_playbooks() {
+        notify("RELOADING=1");
+        const bool ok = load_playbooks();
+        reloads_total_->with({ok ? "success" : "failure"}).increment();
+        if (!ok) {
+            log_->error("reload_failed keeping=previous_playbooks");
+        }
+        notify("READY=1");
+    }
+
+    bool open_store() {
+        std::error_code ec;
+        std::filesystem::create_directories(config_.state, ec);
+        auto opened = sqlite_store::open(config_.state / "rapport.db");
+        if (!opened.store) {
+            log_->error("store_open_failed path={} error=\"{}\"",
+                        (config_.state / "rapport.db").string(), opened.error);
+            return false;
+        }
+        store_ = std::move(opened.store);
+        return true;
+    }
+
+    bool resolve_account_secrets() {
+        bool ok = true;
+        for (const auto& a : config_.accounts) {
+            if (!a.secret) {
+                continue;
+            }
+            auto lookup = resolve_secret(config_, *a.secret);
+            if (!lookup.value) {
+                log_->error("secret_missing account={} error=\"{}\"", a.id, lookup.error);
+                ok = false;
+                continue;
+            }
+            account_secrets_.emplace(a.id, lookup.value->reveal());
+        }
+        return ok;
+    }
+
+    http::router routes();
+
+    void set_ready(bool ready) { ready_.store(ready); }
+    store& storage() { return *store_; }
+    spdlog::logger& log() { return *log_; }
+
+private:
+    net::awaitable<http_response> hook(http_request request, route_params params);
+    net::awaitable<http_response> healthz(http_request request, route_params params);
+    net::awaitable<http_response> readyz(http_request request, route_params params);
+    net::awaitable<http_response> metrics(http_request request, route_params params);
+
+    const config& config_;
+    std::shared_ptr<spdlog::logger> log_;
+    metrics_registry metrics_;
+    family<counter>* messages_total_ = nullptr;
+    family<counter>* rejected_total_ = nullptr;
+    family<counter>* rule_matches_total_ = nullptr;
+    family<counter>* drafts_total_ = nullptr;
+    family<counter>* reloads_total_ = nullptr;
+    histogram* ingest_seconds_ = nullptr;
+    std::shared_ptr<const rules::playbook_set> playbooks_;
+    std::unique_ptr<store> store_;
+    std::map<std::string, std::string, std::less<>> account_secrets_;
+    std::atomic<bool> ready_{false};
+};
+
+const account* find_account(const config& c, std::string_view id) {
+    for (const auto& a : c.accounts) {
+        if (a.id == id) {
+            return &a;
+        }
+    }
+    return nullptr;
+}
+
+// Each io thread keeps its evaluator (scratch memory) for the playbook set it was built for.
+rules::evaluator& evaluator_for(const std::shared_ptr<const rules::playbook_set>& set) {
+    thread_local std::unique_ptr<rules::evaluator> evaluator;
+    if (!evaluator || &evaluator->set() != set.get()) {
+        evaluator = std::make_unique<rules::evaluator>(set);
+    }
+    return *evaluator;
+}
+
+net::awaitable<http_response> daemon_state::hook(http_request request, route_params params) {
+    const auto started = std::chrono::steady_clock::now();
+    const std::string account_id(params["account"]);
+    const daemon::account* account = find_account(config_, account_id);
+    if (account == nullptr) {
+        co_return json_error(404, "not_found", "no account '" + account_id + "' is configured");
+    }
+    if (account->platform != "generic") {
+        co_return json_error(404, "not_found",
+                             "account '" + account_id + "' is a " + account->platform +
+                                 " account; only generic webhooks are served so far");
+    }
+    if (request.method == "GET") {
+        co_return json_error(405, "method_not_allowed", "generic webhooks are POSTed");
+    }
+    const auto secret = account_secrets_.find(account_id);
+    const auto problem = adapters::verify_rapport_signature(
+        secret == account_secrets_.end() ? std::string_view() : secret->second,
+        request.headers.get("X-Rapport-Timestamp").value_or(""),
+        request.headers.get("X-Rapport-Signature").value_or(""), request.body, now_seconds());
+    if (problem != adapters::signature_problem::none) {
+        rejected_total_->with({account_id, std::string(adapters::to_string(problem))}).increment();
+        log_->warn("webhook_rejected account={} reason={} remote={}", account_id,
+                   adapters::to_string(problem), request.remote_address);
+        co_return json_error(
+            401, "unauthorized",
+            "signature check failed: " + std::string(adapters::to_string(problem)));
+    }
+    auto parsed = adapters::generic::parse_webhook(request.body, account_id);
+    if (!parsed.message) {
+        rejected_total_->with({account_id, "bad_request"}).increment();
+        co_return json_error(400, "bad_request", parsed.error);
+    }
+    rules::message message = std::move(*parsed.message);
+
+    const auto set = std::atomic_load(&playbooks_);
+    const rules::time_point now = now_seconds();
+    const rules::time_point at = message.created_at.value_or(now);
+    // The longest window any condition looks back is bounded by what people write; a year
+    // covers every shipped playbook and cooldown.
+    auto history = store_->load_history(message.platform, message.author.id, at - 8760h);
+    if (!history.ok()) {
+        log_->error("history_failed account={} error=\"{}\"", account_id, history.error);
+        co_return json_error(503, "unavailable", "the store could not be read; retry later");
+    }
+    rules::decision decision = evaluator_for(set).evaluate(message, history.value, at, nullptr);
+    const std::string kind(rules::to_string(message.kind));
+    const std::vector<std::string> matched = decision.matched;
+    ingest_result result = co_await async_ingest(
+        *store_,
+        make_ingest_request(message, std::move(decision), now, config_.approval.expire_after),
+        use_throw);
+    if (result.status == ingest_status::failed) {
+        log_->error("ingest_failed account={} id={} error=\"{}\"", account_id, message.id,
+                    result.error);
+        co_return json_error(503, "unavailable", "the message could not be stored; retry later");
+    }
+    std::string body = "{\"status\":";
+    body += result.status == ingest_status::duplicate ? "\"duplicate\"" : "\"stored\"";
+    body += ",\"drafts\":[";
+    for (std::size_t i = 0; i < result.draft_ids.size(); ++i) {
+        body += i > 0 ? "," : "";
+        rules::append_json_string(body, result.draft_ids[i]);
+    }
+    body += "]}";
+    if (result.status == ingest_status::stored) {
+        messages_total_->with({account_id, kind}).increment();
+        for (const auto& rule : matched) {
+            rule_matches_total_->with({rule}).increment();
+        }
+        if (!result.draft_ids.empty()) {
+            drafts_total_->with({"pending"}).increment(result.draft_ids.size());
+        }
+        ingest_seconds_->observe(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+        log_->info("message_stored account={} id={} drafts={}", account_id, message.id,
+                   result.draft_ids.size());
+    }
+    co_return http::json_response(200, std::move(body));
+}
+
+net::awaitable<http_response> daemon_state::healthz(http_request, route_params) {
+    co_return http::json_response(200, "{\"status\":\"ok\"}");
+}
+
+net::awaitable<http_response> daemon_state::readyz(http_request, route_params) {
+    if (!ready_.load()) {
+        co_return json_error(503, "not_ready", "starting or stopping");
+    }
+    co_return http::json_response(200, "{\"status\":\"ready\"}");
+}
+
+net::awaitable<http_response> daemon_state::metrics(http_request, route_params) {
+    http_response response;
+    response.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    response.body = metrics_.render();
+    co_return response;
+}
+
+http::router daemon_state::routes() {
+    // Plain lambdas that return the member coroutine's awaitable: GCC 12 mishandles lambdas
+    // that are themselves coroutines and capture (STYLE §6).
+    using member = net::awaitable<http_response> (daemon_state::*)(http_request, route_params);
+    const auto bind = [this](member m) {
+        return [this, m](http_request request, route_params params) {
+            return (this->*m)(std::move(request), std::move(params));
+        };
+    };
+    http::router r;
+    r.add("GET", "/healthz", bind(&daemon_state::healthz));
+    r.add("GET", "/readyz", bind(&daemon_state::readyz));
+    r.add("GET", "/metrics", bind(&daemon_state::metrics));
+    r.add("POST", "/hooks/{account}", bind(&daemon_state::hook));
+    r.add("GET", "/hooks/{account}", bind(&daemon_state::hook));
+    return r;
+}
+
+} // namespace
+
+std::vector<rules::diagnostic> check_everything(const config& c) {
+    std::vector<rules::diagnostic> problems = check_secrets(c);
+    const auto loaded = rules::load_playbooks(c.playbooks, load_options_for(c));
+    problems.insert(problems.end(), loaded.diagnostics.begin(), loaded.diagnostics.end());
+    return problems;
+}
+
+int run_daemon(const config& c) {
+    auto log = make_logger(c);
+    daemon_state state(c, log);
+    notify("STATUS=loading playbooks");
+    if (!state.resolve_account_secrets() || !state.load_playbooks()) {
+        return 1;
+    }
+    notify("STATUS=opening the store");
+    if (!state.open_store()) {
+        return 1;
+    }
+
+    net::io_context ioc;
+    http::server_options options;
+    options.address = c.server.listen.host;
+    options.port = c.server.listen.port;
+    options.max_body_bytes = c.server.max_body_bytes;
+    options.log = [log](http::log_level level, std::string_view text) {
+        log->log(level == http::log_level::error  ? spdlog::level::err
+                 : level == http::log_level::warn ? spdlog::level::warn
+                 : level == http::log_level::info ? spdlog::level::info
+                                                  : spdlog::level::debug,
+                 "http {}", text);
+    };
+    http::http_server server(ioc, state.routes(), options);
+    std::uint16_t port = 0;
+    try {
+        port = server.start();
+    } catch (const std::exception& e) {
+        log->error("listen_failed address={} error=\"{}\"", to_string(c.server.listen), e.what());
+        state.storage().close();
+        return 1;
+    }
+    log->info("listening address={}:{}", c.server.listen.host, port);
+    state.set_ready(true);
+    notify("READY=1\nSTATUS=serving");
+
+    // SIGHUP reloads; SIGTERM/SIGINT drain: stop accepting, finish in-flight requests, then
+    // close the store (which commits what it has queued).
+    net::signal_set signals(ioc, SIGTERM, SIGINT, SIGHUP);
+    std::function<void(const boost::system::error_code&, int)> on_signal =
+        [&](const boost::system::error_code& ec, int signal) {
+            if (ec) {
+                return;
+            }
+            if (signal == SIGHUP) {
+                log->info("reload signal=SIGHUP");
+                state.reload_playbooks();
+                signals.async_wait(on_signal);
+                return;
+            }
+            log->info("stopping signal={}", signal == SIGTERM ? "SIGTERM" : "SIGINT");
+            notify("STOPPING=1");
+            state.set_ready(false);
+            server.on_stopped([&] {
+                state.storage().close();
+                log->info("stopped");
+                ioc.stop();
+            });
+            server.stop();
+        };
+    signals.async_wait(on_signal);
+
+    std::vector<std::thread> threads;
+    for (unsigned i = 1; i < c.server.threads; ++i) {
+        threads.emplace_back([&ioc] { ioc.run(); });
+    }
+    ioc.run();
+    for (auto& t : threads) {
+        t.join();
+    }
+    return 0;
+}
+
+} // namespace rapport::daemon
