@@ -5,6 +5,7 @@
 #include "daemon/config/secrets.hpp"
 #include "daemon/http/server.hpp"
 #include "daemon/metrics/metrics.hpp"
+#include "daemon/rapportd/draft_json.hpp"
 #include "daemon/store/sqlite_store.hpp"
 #include "rules/evaluator.hpp"
 #include "rules/json_text.hpp"
@@ -20,6 +21,7 @@
 #include <boost/asio/signal_set.hpp>
 
 #include <atomic>
+#include <charconv>
 #include <csignal>
 #include <map>
 #include <mutex>
@@ -177,6 +179,15 @@ public:
             }
             account_secrets_.emplace(a.id, lookup.value->reveal());
         }
+        for (const auto& a : config_.approvers) {
+            auto lookup = resolve_secret(config_, a.token_secret);
+            if (!lookup.value) {
+                log_->error("secret_missing approver={} error=\"{}\"", a.name, lookup.error);
+                ok = false;
+                continue;
+            }
+            approver_tokens_.emplace_back(lookup.value->reveal(), a.name);
+        }
         return ok;
     }
 
@@ -191,6 +202,11 @@ private:
     net::awaitable<http_response> healthz(http_request request, route_params params);
     net::awaitable<http_response> readyz(http_request request, route_params params);
     net::awaitable<http_response> metrics(http_request request, route_params params);
+    net::awaitable<http_response> list_drafts(http_request request, route_params params);
+    net::awaitable<http_response> get_draft(http_request request, route_params params);
+    // The approver a request's bearer token belongs to, if any (CONTRACT §5.2).
+    [[nodiscard]] std::optional<std::string> approver_of(const http_request& request) const;
+    [[nodiscard]] std::optional<rules::message> replied_to(const draft_record& d);
 
     const config& config_;
     std::shared_ptr<spdlog::logger> log_;
@@ -204,6 +220,7 @@ private:
     std::shared_ptr<const rules::playbook_set> playbooks_;
     std::unique_ptr<store> store_;
     std::map<std::string, std::string, std::less<>> account_secrets_;
+    std::vector<std::pair<std::string, std::string>> approver_tokens_; // token, approver
     std::atomic<bool> ready_{false};
 };
 
@@ -324,6 +341,104 @@ net::awaitable<http_response> daemon_state::metrics(http_request, route_params) 
     co_return response;
 }
 
+std::optional<std::string> daemon_state::approver_of(const http_request& request) const {
+    constexpr std::string_view scheme = "Bearer ";
+    const std::string_view header = request.headers.get("Authorization").value_or("");
+    if (!header.starts_with(scheme)) {
+        return std::nullopt;
+    }
+    const std::string_view token = header.substr(scheme.size());
+    std::optional<std::string> who;
+    for (const auto& [known, name] : approver_tokens_) {
+        // Every token is compared, so the time taken says nothing about which one matched.
+        if (adapters::constant_time_equal(known, token)) {
+            who = name;
+        }
+    }
+    return who;
+}
+
+std::optional<rules::message> daemon_state::replied_to(const draft_record& d) {
+    if (d.in_reply_to.empty()) {
+        return std::nullopt;
+    }
+    auto stored = store_->get_message(d.account, d.in_reply_to);
+    if (!stored.ok() || !stored.value) {
+        return std::nullopt;
+    }
+    return stored.value->message;
+}
+
+net::awaitable<http_response> daemon_state::list_drafts(http_request request, route_params) {
+    if (!approver_of(request)) {
+        co_return json_error(401, "unauthorized", "a valid bearer token is required");
+    }
+    draft_filter filter;
+    if (const auto state = request.query_value("state")) {
+        filter.state = parse_draft_state(*state);
+        if (!filter.state) {
+            co_return json_error(400, "bad_request",
+                                 "unknown state '" + std::string(*state) +
+                                     "' (pending, approved, sending, sent, rejected, expired, "
+                                     "failed, needs_review)");
+        }
+    }
+    if (const auto team = request.query_value("team")) {
+        filter.team = std::string(*team);
+    }
+    if (const auto account = request.query_value("account")) {
+        filter.account = std::string(*account);
+    }
+    if (const auto after = request.query_value("after")) {
+        filter.after = std::string(*after);
+    }
+    if (const auto limit = request.query_value("limit")) {
+        int value = 0;
+        const auto [end, ec] = std::from_chars(limit->data(), limit->data() + limit->size(), value);
+        if (ec != std::errc{} || end != limit->data() + limit->size() || value < 1 || value > 500) {
+            co_return json_error(400, "bad_request", "limit must be a whole number from 1 to 500");
+        }
+        filter.limit = value;
+    }
+    auto page = store_->list_drafts(filter);
+    if (!page.ok()) {
+        log_->error("list_drafts_failed error=\"{}\"", page.error);
+        co_return json_error(503, "unavailable", "the store could not be read; retry later");
+    }
+    std::string body = "{\"drafts\":[";
+    for (std::size_t i = 0; i < page.value.drafts.size(); ++i) {
+        body += i > 0 ? "," : "";
+        const auto& d = page.value.drafts[i];
+        append_json(body, d, replied_to(d));
+    }
+    body += "],\"next\":";
+    if (page.value.next) {
+        rules::append_json_string(body, *page.value.next);
+    } else {
+        body += "null";
+    }
+    body += "}";
+    co_return http::json_response(200, std::move(body));
+}
+
+net::awaitable<http_response> daemon_state::get_draft(http_request request, route_params params) {
+    if (!approver_of(request)) {
+        co_return json_error(401, "unauthorized", "a valid bearer token is required");
+    }
+    const std::string id(params["id"]);
+    auto found = store_->get_draft(id);
+    if (!found.ok()) {
+        log_->error("get_draft_failed id={} error=\"{}\"", id, found.error);
+        co_return json_error(503, "unavailable", "the store could not be read; retry later");
+    }
+    if (!found.value) {
+        co_return json_error(404, "not_found", "no draft '" + id + "'");
+    }
+    std::string body;
+    append_json(body, *found.value, replied_to(*found.value));
+    co_return http::json_response(200, std::move(body));
+}
+
 http::router daemon_state::routes() {
     // Plain lambdas that return the member coroutine's awaitable: GCC 12 mishandles lambdas
     // that are themselves coroutines and capture (STYLE §6).
@@ -339,6 +454,8 @@ http::router daemon_state::routes() {
     r.add("GET", "/metrics", bind(&daemon_state::metrics));
     r.add("POST", "/hooks/{account}", bind(&daemon_state::hook));
     r.add("GET", "/hooks/{account}", bind(&daemon_state::hook));
+    r.add("GET", "/v1/drafts", bind(&daemon_state::list_drafts));
+    r.add("GET", "/v1/drafts/{id}", bind(&daemon_state::get_draft));
     return r;
 }
 

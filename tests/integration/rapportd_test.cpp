@@ -178,6 +178,40 @@ TEST_F(rapportd_fixture, sigterm_drains_and_exits_zero_and_data_survives_a_resta
     EXPECT_NE(again.body.find("\"status\":\"duplicate\""), std::string::npos) << again.body;
 }
 
+TEST_F(rapportd_fixture, approvers_list_and_read_drafts_with_their_token) {
+    start();
+    const auto stored = post_signed(message("m9", "my bike is broken"));
+    const auto id_at = stored.body.find("\"d-");
+    ASSERT_NE(id_at, std::string::npos) << stored.body;
+    const std::string id =
+        stored.body.substr(id_at + 1, stored.body.find('"', id_at + 1) - id_at - 1);
+    const std::vector<std::pair<std::string, std::string>> alice = {
+        {"Authorization", "Bearer alice"}};
+
+    const auto list = http_call(port_, "GET", "/v1/drafts?state=pending", {}, alice);
+    EXPECT_EQ(list.status, 200) << list.body;
+    EXPECT_NE(list.body.find("\"id\":\"" + id + "\""), std::string::npos) << list.body;
+    EXPECT_NE(list.body.find("\"text\":\"Sorry Sam\""), std::string::npos) << list.body;
+    EXPECT_NE(list.body.find("\"team\":\"support\""), std::string::npos);
+    EXPECT_NE(list.body.find("\"in_reply_to\":{\"id\":\"m9\""), std::string::npos) << list.body;
+    EXPECT_NE(list.body.find("\"next\":null"), std::string::npos);
+
+    const auto one = http_call(port_, "GET", "/v1/drafts/" + id, {}, alice);
+    EXPECT_EQ(one.status, 200);
+    EXPECT_NE(one.body.find("\"state\":\"pending\",\"kind\":\"reply\""), std::string::npos)
+        << one.body;
+    EXPECT_NE(one.body.find("\"version\":1"), std::string::npos);
+
+    EXPECT_EQ(http_call(port_, "GET", "/v1/drafts/d-nothing", {}, alice).status, 404);
+    EXPECT_EQ(http_call(port_, "GET", "/v1/drafts?state=bogus", {}, alice).status, 400);
+    EXPECT_EQ(http_call(port_, "GET", "/v1/drafts?limit=501", {}, alice).status, 400);
+    EXPECT_EQ(http_call(port_, "GET", "/v1/drafts").status, 401);
+    EXPECT_EQ(http_call(port_, "GET", "/v1/drafts", {}, {{"Authorization", "Bearer alicf"}}).status,
+              401);
+    EXPECT_EQ(http_call(port_, "GET", "/v1/drafts/" + id, {}, {{"Authorization", "alice"}}).status,
+              401);
+}
+
 TEST_F(rapportd_fixture, check_reports_problems_and_exit_codes) {
     const auto run_check = [&] {
         daemon_process p({RAPPORTD_PATH, "--config", "rapport.yaml", "--check"}, dir_,
