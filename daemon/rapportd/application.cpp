@@ -19,6 +19,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/json.hpp>
 
 #include <atomic>
 #include <charconv>
@@ -204,6 +205,11 @@ private:
     net::awaitable<http_response> metrics(http_request request, route_params params);
     net::awaitable<http_response> list_drafts(http_request request, route_params params);
     net::awaitable<http_response> get_draft(http_request request, route_params params);
+    net::awaitable<http_response> approve(http_request request, route_params params);
+    net::awaitable<http_response> reject(http_request request, route_params params);
+    net::awaitable<http_response> decide(http_request request,
+                                         std::string draft_id,
+                                         decide_request::action what);
     // The approver a request's bearer token belongs to, if any (CONTRACT §5.2).
     [[nodiscard]] std::optional<std::string> approver_of(const http_request& request) const;
     [[nodiscard]] std::optional<rules::message> replied_to(const draft_record& d);
@@ -439,6 +445,123 @@ net::awaitable<http_response> daemon_state::get_draft(http_request request, rout
     co_return http::json_response(200, std::move(body));
 }
 
+template <typename CompletionToken>
+auto async_decide(store& s, decide_request request, CompletionToken&& token) {
+    return net::async_initiate<CompletionToken, void(decide_result)>(
+        [&s](auto handler, decide_request r) {
+            auto executor = net::get_associated_executor(handler);
+            auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+            s.decide(std::move(r), [shared, executor](decide_result result) {
+                net::post(executor, [shared, result = std::move(result)]() mutable {
+                    (*shared)(std::move(result));
+                });
+            });
+        },
+        token, std::move(request));
+}
+
+net::awaitable<http_response> daemon_state::approve(http_request request, route_params params) {
+    return decide(std::move(request), std::string(params["id"]), decide_request::action::approve);
+}
+
+net::awaitable<http_response> daemon_state::reject(http_request request, route_params params) {
+    return decide(std::move(request), std::string(params["id"]), decide_request::action::reject);
+}
+
+net::awaitable<http_response> daemon_state::decide(http_request request,
+                                                   std::string draft_id,
+                                                   decide_request::action what) {
+    const auto approver_name = approver_of(request);
+    if (!approver_name) {
+        co_return json_error(401, "unauthorized", "a valid bearer token is required");
+    }
+    decide_request decision;
+    decision.draft_id = draft_id;
+    decision.what = what;
+    decision.approver = *approver_name;
+    decision.at = now_seconds();
+    // The body is optional: {"text", "note", "version"} to approve, {"reason"} to reject.
+    if (request.body.find_first_not_of(" \t\r\n") != std::string::npos) {
+        boost::system::error_code ec;
+        const boost::json::value body = boost::json::parse(request.body, ec);
+        if (ec || !body.is_object()) {
+            co_return json_error(400, "bad_request", "the body must be a JSON object");
+        }
+        const auto& o = body.get_object();
+        const auto text_field = [&](std::string_view name) -> std::optional<std::string> {
+            const auto* v = o.if_contains(name);
+            if (v == nullptr || v->is_null() || !v->is_string()) {
+                return std::nullopt;
+            }
+            return std::string(v->get_string());
+        };
+        for (const auto& [name, value] : o) {
+            const bool allowed = what == decide_request::action::approve
+                                     ? (name == "text" || name == "note" || name == "version")
+                                     : (name == "reason");
+            if (!allowed) {
+                co_return json_error(400, "bad_request",
+                                     "unknown field '" + std::string(name) + "'");
+            }
+            if (name == "version" ? !value.is_int64() : !(value.is_string() || value.is_null())) {
+                co_return json_error(400, "bad_request",
+                                     "field '" + std::string(name) + "' has the wrong type");
+            }
+        }
+        decision.text = text_field("text");
+        decision.note =
+            what == decide_request::action::approve ? text_field("note") : text_field("reason");
+        if (const auto* v = o.if_contains("version")) {
+            decision.version = static_cast<int>(v->get_int64());
+        }
+        if (decision.text && decision.text->find_first_not_of(" \t\r\n") == std::string::npos) {
+            co_return json_error(400, "bad_request", "an edited text must not be empty");
+        }
+    }
+    // Only an approver of the draft's team may decide it (CONTRACT §5.1: 403).
+    auto current = store_->get_draft(draft_id);
+    if (!current.ok()) {
+        co_return json_error(503, "unavailable", "the store could not be read; retry later");
+    }
+    if (!current.value) {
+        co_return json_error(404, "not_found", "no draft '" + draft_id + "'");
+    }
+    const auto* who = [&]() -> const approver* {
+        for (const auto& a : config_.approvers) {
+            if (a.name == *approver_name) {
+                return &a;
+            }
+        }
+        return nullptr;
+    }();
+    const auto& team = current.value->team;
+    if (team && who != nullptr && !who->sees_all_teams() &&
+        std::find(who->teams.begin(), who->teams.end(), *team) == who->teams.end()) {
+        co_return json_error(403, "forbidden",
+                             "draft " + draft_id + " belongs to team '" + *team + "', not yours");
+    }
+    decide_result result = co_await async_decide(*store_, std::move(decision), use_throw);
+    switch (result.status) {
+        case decide_status::not_found:
+            co_return json_error(404, "not_found", "no draft '" + draft_id + "'");
+        case decide_status::conflict:
+            co_return json_error(409, "conflict", result.error);
+        case decide_status::failed:
+            log_->error("decide_failed draft={} error=\"{}\"", draft_id, result.error);
+            co_return json_error(503, "unavailable", "the decision could not be stored; retry");
+        case decide_status::changed:
+            drafts_total_->with({std::string(to_string(result.draft->state))}).increment();
+            log_->info("draft_decided draft={} state={} by={}", draft_id,
+                       to_string(result.draft->state), *approver_name);
+            break;
+        case decide_status::unchanged:
+            break;
+    }
+    std::string body;
+    append_json(body, *result.draft, replied_to(*result.draft));
+    co_return http::json_response(200, std::move(body));
+}
+
 http::router daemon_state::routes() {
     // Plain lambdas that return the member coroutine's awaitable: GCC 12 mishandles lambdas
     // that are themselves coroutines and capture (STYLE §6).
@@ -456,6 +579,8 @@ http::router daemon_state::routes() {
     r.add("GET", "/hooks/{account}", bind(&daemon_state::hook));
     r.add("GET", "/v1/drafts", bind(&daemon_state::list_drafts));
     r.add("GET", "/v1/drafts/{id}", bind(&daemon_state::get_draft));
+    r.add("POST", "/v1/drafts/{id}/approve", bind(&daemon_state::approve));
+    r.add("POST", "/v1/drafts/{id}/reject", bind(&daemon_state::reject));
     return r;
 }
 

@@ -382,10 +382,22 @@ constexpr const char* select_history_sql =
     "SELECT kind, at, tags, pool FROM person_events "
     "WHERE platform = ?1 AND author_id = ?2 AND at >= ?3 ORDER BY at, rowid";
 
-struct pending_ingest {
-    ingest_request request;
-    std::function<void(ingest_result)> done;
-};
+constexpr const char* update_decision_sql =
+    "UPDATE drafts SET version = ?2, state = ?3, text = ?4, decided_by = ?5, decided_at = ?6, "
+    "note = ?7 WHERE id = ?1";
+constexpr const char* insert_audit_sql =
+    "INSERT INTO audit (draft_id, at, actor, action, before_json, after_json) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+
+// What an audit entry records of a draft before and after a change.
+std::string audit_json(const draft_record& d) {
+    std::string out = "{\"version\":" + std::to_string(d.version) + ",\"state\":";
+    rules::append_json_string(out, to_string(d.state));
+    out += ",\"text\":";
+    rules::append_json_string(out, d.text);
+    out += "}";
+    return out;
+}
 
 } // namespace
 
@@ -395,7 +407,14 @@ struct sqlite_store::impl {
 
     std::mutex queue_mutex;
     std::condition_variable queue_ready;
-    std::deque<pending_ingest> queue;
+    // A write that joins the next group commit: `write` runs inside the group's transaction in
+    // a savepoint of its own and returns its error; `done` runs after COMMIT with the error
+    // (the commit's, if it failed), empty on success.
+    struct job {
+        std::function<std::string(impl&)> write;
+        std::function<void(const std::string&)> done;
+    };
+    std::deque<job> queue;
     bool stopping = false;
     bool closed = false;
     std::thread writer_thread;
@@ -508,33 +527,30 @@ struct sqlite_store::impl {
         return {};
     }
 
-    void write_group(std::vector<pending_ingest>& group, std::vector<ingest_result>& results) {
-        results.assign(group.size(), ingest_result{});
+    void write_group(std::vector<job>& group, std::vector<std::string>& errors) {
+        errors.assign(group.size(), std::string{});
         if (std::string error = writer.exec("BEGIN IMMEDIATE"); !error.empty()) {
-            for (ingest_result& r : results) {
-                r.error = "begin: " + error;
+            for (auto& e : errors) {
+                e = "begin: " + error;
             }
             return;
         }
         for (std::size_t i = 0; i < group.size(); ++i) {
-            ingest_result& result = results[i];
-            // A savepoint per request: one that fails is undone alone, the others commit.
+            // A savepoint per job: one that fails is undone alone, the others commit.
             std::string error = writer.exec("SAVEPOINT request");
             if (error.empty()) {
-                error = write_one(group[i].request, result);
+                error = group[i].write(*this);
                 if (!error.empty()) {
                     writer.exec("ROLLBACK TO request");
                 }
                 writer.exec("RELEASE request");
             }
-            if (!error.empty()) {
-                result = ingest_result{ingest_status::failed, std::move(error), {}};
-            }
+            errors[i] = std::move(error);
         }
         if (std::string error = writer.exec("COMMIT"); !error.empty()) {
             writer.exec("ROLLBACK");
-            for (ingest_result& r : results) {
-                r = ingest_result{ingest_status::failed, "commit: " + error, {}};
+            for (auto& e : errors) {
+                e = "commit: " + error;
             }
             return;
         }
@@ -542,8 +558,8 @@ struct sqlite_store::impl {
     }
 
     void run_writer() {
-        std::vector<pending_ingest> group;
-        std::vector<ingest_result> results;
+        std::vector<job> group;
+        std::vector<std::string> errors;
         for (;;) {
             {
                 std::unique_lock lock{queue_mutex};
@@ -558,11 +574,137 @@ struct sqlite_store::impl {
                     queue.pop_front();
                 }
             }
-            write_group(group, results);
+            write_group(group, errors);
             for (std::size_t i = 0; i < group.size(); ++i) {
-                group[i].done(std::move(results[i]));
+                group[i].done(errors[i]);
             }
         }
+    }
+
+    /// Queues `j`; false when the store is closed.
+    bool enqueue(job j) {
+        std::lock_guard lock{queue_mutex};
+        if (stopping) {
+            return false;
+        }
+        queue.push_back(std::move(j));
+        queue_ready.notify_one();
+        return true;
+    }
+
+    /// Applies one decision inside the current transaction; returns the error.
+    std::string decide_one(const decide_request& r, decide_result& out) {
+        draft_record before;
+        {
+            statement s{writer, select_draft_sql.c_str()};
+            if (!s) {
+                return sqlite_error(writer.db(), "prepare select draft");
+            }
+            s.bind(1, r.draft_id);
+            const int rc = s.step();
+            if (rc == SQLITE_DONE) {
+                out.status = decide_status::not_found;
+                return {};
+            }
+            if (rc != SQLITE_ROW) {
+                return sqlite_error(writer.db(), "select draft");
+            }
+            before = read_draft(s);
+        }
+        out.draft = before;
+        const auto conflict = [&](std::string why) {
+            out.status = decide_status::conflict;
+            out.error = std::move(why);
+            return std::string{};
+        };
+        if (r.version && *r.version != before.version) {
+            return conflict("the draft is at version " + std::to_string(before.version) +
+                            ", not " + std::to_string(*r.version) + ": it changed since");
+        }
+        const bool open = before.state == draft_state::pending ||
+                          before.state == draft_state::needs_review;
+        draft_record after = before;
+        if (r.what == decide_request::action::approve) {
+            const bool approved = before.state == draft_state::approved ||
+                                  before.state == draft_state::sending ||
+                                  before.state == draft_state::sent;
+            if (approved) {
+                if (!r.text || *r.text == before.text) {
+                    out.status = decide_status::unchanged;
+                    return {};
+                }
+                return conflict("the draft was already approved with another text");
+            }
+            if (!open) {
+                return conflict("the draft is " + std::string(to_string(before.state)) +
+                                ", so it cannot be approved");
+            }
+            after.state = draft_state::approved;
+            if (r.text) {
+                after.text = *r.text;
+            }
+        } else {
+            if (before.state == draft_state::rejected) {
+                out.status = decide_status::unchanged;
+                return {};
+            }
+            if (!open) {
+                return conflict("the draft is " + std::string(to_string(before.state)) +
+                                ", so it cannot be rejected");
+            }
+            after.state = draft_state::rejected;
+        }
+        after.version = before.version + 1;
+        after.decided_by = r.approver;
+        after.decided_at = r.at;
+        after.note = r.note;
+        {
+            statement s{writer, update_decision_sql};
+            if (!s) {
+                return sqlite_error(writer.db(), "prepare update draft");
+            }
+            s.bind(1, after.id);
+            s.bind(2, std::int64_t{after.version});
+            s.bind(3, to_string(after.state));
+            s.bind(4, after.text);
+            s.bind(5, after.decided_by);
+            s.bind(6, after.decided_at);
+            s.bind(7, after.note);
+            if (s.step() != SQLITE_DONE) {
+                return sqlite_error(writer.db(), "update draft");
+            }
+        }
+        const bool approve = r.what == decide_request::action::approve;
+        {
+            statement s{writer, insert_audit_sql};
+            if (!s) {
+                return sqlite_error(writer.db(), "prepare insert audit");
+            }
+            s.bind(1, after.id);
+            s.bind(2, r.at);
+            s.bind(3, r.approver);
+            s.bind(4, approve ? "approve" : "reject");
+            s.bind(5, audit_json(before));
+            s.bind(6, audit_json(after));
+            if (s.step() != SQLITE_DONE) {
+                return sqlite_error(writer.db(), "insert audit");
+            }
+        }
+        {
+            statement s{writer, insert_outbox_sql};
+            if (!s) {
+                return sqlite_error(writer.db(), "prepare insert outbox");
+            }
+            s.bind(1, approve ? "draft.approved" : "draft.rejected");
+            s.bind(2, after.id);
+            s.bind(3, r.at);
+            if (s.step() != SQLITE_DONE) {
+                return sqlite_error(writer.db(), "insert outbox");
+            }
+        }
+        out.status = decide_status::changed;
+        out.draft = std::move(after);
+        return {};
     }
 
     // ---- readers ----
@@ -678,15 +820,37 @@ sqlite_store::~sqlite_store() {
 }
 
 void sqlite_store::ingest(ingest_request request, std::function<void(ingest_result)> done) {
-    {
-        std::lock_guard lock{impl_->queue_mutex};
-        if (!impl_->stopping) {
-            impl_->queue.push_back(pending_ingest{std::move(request), std::move(done)});
-            impl_->queue_ready.notify_one();
-            return;
+    auto result = std::make_shared<ingest_result>();
+    impl::job j;
+    j.write = [request = std::move(request), result](impl& self) {
+        return self.write_one(request, *result);
+    };
+    j.done = [result, done](const std::string& error) {
+        if (!error.empty()) {
+            *result = ingest_result{ingest_status::failed, error, {}};
         }
+        done(std::move(*result));
+    };
+    if (!impl_->enqueue(std::move(j))) {
+        done(ingest_result{ingest_status::failed, "store is closed", {}});
     }
-    done(ingest_result{ingest_status::failed, "store is closed", {}});
+}
+
+void sqlite_store::decide(decide_request request, std::function<void(decide_result)> done) {
+    auto result = std::make_shared<decide_result>();
+    impl::job j;
+    j.write = [request = std::move(request), result](impl& self) {
+        return self.decide_one(request, *result);
+    };
+    j.done = [result, done](const std::string& error) {
+        if (!error.empty()) {
+            *result = decide_result{decide_status::failed, error, std::nullopt};
+        }
+        done(std::move(*result));
+    };
+    if (!impl_->enqueue(std::move(j))) {
+        done(decide_result{decide_status::failed, "store is closed", std::nullopt});
+    }
 }
 
 store_result<std::optional<draft_record>> sqlite_store::get_draft(std::string_view id) {

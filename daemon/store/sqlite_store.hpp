@@ -42,6 +42,7 @@ public:
         std::string_view account, std::string_view id) override;
     [[nodiscard]] store_result<rules::person_history> load_history(
         std::string_view platform, std::string_view author_id, rules::time_point since) override;
+    void decide(decide_request request, std::function<void(decide_result)> done) override;
     void close() override;
 
     /// Transactions the writer has committed (group commit makes it smaller than the number

@@ -121,6 +121,42 @@ struct ingest_result {
     std::vector<std::string> draft_ids;
 };
 
+/// A person's decision on a draft (CONTRACT §5, §8).
+struct decide_request {
+    enum class action { approve, reject };
+    std::string draft_id;
+    decide_request::action what = action::approve;
+    /// The approver deciding.
+    std::string approver;
+    /// Approve only: the text to send instead of the draft's.
+    std::optional<std::string> text;
+    /// The approver's note, or a rejection's reason.
+    std::optional<std::string> note;
+    /// The version the approver saw; a draft that moved on since is a conflict.
+    std::optional<int> version;
+    rules::time_point at;
+};
+
+enum class decide_status {
+    /// The draft changed as asked (state, maybe text); an audit entry and an outbox event were
+    /// committed with it.
+    changed,
+    /// The same decision was made before: nothing changed (CONTRACT §5.1: 200).
+    unchanged,
+    not_found,
+    /// The draft's state or version does not allow this decision (409); `error` says why.
+    conflict,
+    /// Nothing was written; `error` says why.
+    failed,
+};
+
+struct decide_result {
+    decide_status status = decide_status::failed;
+    std::string error;
+    /// The draft as it now is (also on unchanged and conflict).
+    std::optional<draft_record> draft;
+};
+
 /// A value, or the reason there is none. Reads report storage failures this way instead of
 /// throwing or pretending that nothing was found.
 template <typename T>
@@ -179,6 +215,10 @@ public:
 
     /// Writes everything queued, commits, runs its `done` callbacks, and closes. Later calls
     /// fail with "store is closed". Idempotent; must not be called from a `done` callback.
+    /// Applies a decision in one transaction with its audit entry and `draft.approved` /
+    /// `draft.rejected` outbox event; `done` runs on the writer thread after COMMIT.
+    virtual void decide(decide_request request, std::function<void(decide_result)> done) = 0;
+
     virtual void close() = 0;
 };
 

@@ -28,6 +28,8 @@ state: ./state
 playbooks: ./playbooks
 approvers:
   - {name: alice, token_secret: alice-token, teams: ["*"], admin: true}
+  - {name: bob, token_secret: bob-token, teams: [social]}
+  - {name: carol, token_secret: carol-token, teams: [support]}
 accounts:
   - {id: site, platform: generic, secret: site-hmac, reply_url: "http://127.0.0.1:9/replies"}
 )";
@@ -64,7 +66,9 @@ protected:
         daemon_ = std::make_unique<daemon_process>(
             std::vector<std::string>{RAPPORTD_PATH, "--config", "rapport.yaml"}, dir_,
             std::vector<std::string>{"RAPPORT_SECRET_SITE_HMAC=" + std::string(secret),
-                                     "RAPPORT_SECRET_ALICE_TOKEN=alice"},
+                                     "RAPPORT_SECRET_ALICE_TOKEN=alice",
+                                     "RAPPORT_SECRET_BOB_TOKEN=bob",
+                                     "RAPPORT_SECRET_CAROL_TOKEN=carol"},
             dir_ / "rapportd.log");
         const auto line = daemon_->wait_for_log("listening address=127.0.0.1:", 20s);
         ASSERT_TRUE(line) << daemon_->log_text();
@@ -212,10 +216,60 @@ TEST_F(rapportd_fixture, approvers_list_and_read_drafts_with_their_token) {
               401);
 }
 
+std::string draft_id_in(const std::string& body) {
+    const auto at = body.find("\"d-");
+    return at == std::string::npos ? "" : body.substr(at + 1, body.find('"', at + 1) - at - 1);
+}
+
+TEST_F(rapportd_fixture, approving_and_rejecting_follow_the_draft_states) {
+    start();
+    const std::string id = draft_id_in(post_signed(message("m10", "my bike is broken")).body);
+    ASSERT_FALSE(id.empty());
+    const std::vector<std::pair<std::string, std::string>> alice = {
+        {"Authorization", "Bearer alice"}};
+    const std::vector<std::pair<std::string, std::string>> bob = {{"Authorization", "Bearer bob"}};
+    const std::string approve = "/v1/drafts/" + id + "/approve";
+
+    // bob approves social drafts only; this one belongs to support.
+    const auto forbidden = http_call(port_, "POST", approve, "", bob);
+    EXPECT_EQ(forbidden.status, 403) << forbidden.body;
+    EXPECT_EQ(http_call(port_, "POST", approve, "").status, 401);
+    EXPECT_EQ(http_call(port_, "POST", "/v1/drafts/d-none/approve", "", alice).status, 404);
+    EXPECT_EQ(http_call(port_, "POST", approve, "{oops", alice).status, 400);
+    EXPECT_EQ(http_call(port_, "POST", approve, R"({"txt":"x"})", alice).status, 400);
+    EXPECT_EQ(http_call(port_, "POST", approve, R"({"version":5})", alice).status, 409);
+
+    const auto approved =
+        http_call(port_, "POST", approve, R"({"text":"Sorry Sam, on it","version":1})", alice);
+    EXPECT_EQ(approved.status, 200) << approved.body;
+    EXPECT_NE(approved.body.find("\"state\":\"approved\""), std::string::npos) << approved.body;
+    EXPECT_NE(approved.body.find("\"text\":\"Sorry Sam, on it\""), std::string::npos);
+    EXPECT_NE(approved.body.find("\"original_text\":\"Sorry Sam\""), std::string::npos);
+    EXPECT_NE(approved.body.find("\"decided_by\":\"alice\""), std::string::npos);
+    EXPECT_NE(approved.body.find("\"version\":2"), std::string::npos);
+
+    // The same decision again is fine; a different edit or a rejection conflicts.
+    EXPECT_EQ(http_call(port_, "POST", approve, "", alice).status, 200);
+    EXPECT_EQ(http_call(port_, "POST", approve, R"({"text":"Another"})", alice).status, 409);
+    EXPECT_EQ(http_call(port_, "POST", "/v1/drafts/" + id + "/reject", "", alice).status, 409);
+
+    // A second draft is rejected with a reason, and stays rejected.
+    const std::string other = draft_id_in(post_signed(message("m11", "broken again")).body);
+    const auto rejected = http_call(port_, "POST", "/v1/drafts/" + other + "/reject",
+                                    R"({"reason":"already answered by phone"})", alice);
+    EXPECT_EQ(rejected.status, 200) << rejected.body;
+    EXPECT_NE(rejected.body.find("\"note\":\"already answered by phone\""), std::string::npos);
+    EXPECT_EQ(http_call(port_, "POST", "/v1/drafts/" + other + "/approve", "", alice).status, 409);
+    const auto m = metrics();
+    EXPECT_NE(m.find("rapport_drafts_total{state=\"approved\"} 1"), std::string::npos) << m;
+    EXPECT_NE(m.find("rapport_drafts_total{state=\"rejected\"} 1"), std::string::npos);
+}
+
 TEST_F(rapportd_fixture, check_reports_problems_and_exit_codes) {
     const auto run_check = [&] {
         daemon_process p({RAPPORTD_PATH, "--config", "rapport.yaml", "--check"}, dir_,
-                         {"RAPPORT_SECRET_SITE_HMAC=x", "RAPPORT_SECRET_ALICE_TOKEN=y"},
+                         {"RAPPORT_SECRET_SITE_HMAC=x", "RAPPORT_SECRET_ALICE_TOKEN=y",
+                          "RAPPORT_SECRET_BOB_TOKEN=z", "RAPPORT_SECRET_CAROL_TOKEN=w"},
                          dir_ / "check.log");
         return p.wait(20s);
     };

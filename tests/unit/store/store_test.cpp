@@ -21,6 +21,10 @@ namespace {
 
 using namespace rapport;
 using namespace std::chrono_literals;
+using daemon::decide_request;
+using daemon::decide_result;
+using daemon::decide_status;
+using daemon::draft_state;
 using daemon::ingest_result;
 using daemon::ingest_status;
 using daemon::sqlite_store;
@@ -150,6 +154,29 @@ ingest_result ingest_wait(daemon::store& store, daemon::ingest_request request) 
     store.ingest(std::move(request),
                  [&promise](ingest_result r) { promise.set_value(std::move(r)); });
     return future.get();
+}
+
+decide_result decide_wait(daemon::store& store, decide_request request) {
+    std::promise<decide_result> promise;
+    auto future = promise.get_future();
+    store.decide(std::move(request),
+                 [&promise](decide_result r) { promise.set_value(std::move(r)); });
+    return future.get();
+}
+
+decide_request decision(std::string id,
+                        decide_request::action what,
+                        std::optional<std::string> text = std::nullopt,
+                        std::optional<int> version = std::nullopt) {
+    decide_request r;
+    r.draft_id = std::move(id);
+    r.what = what;
+    r.approver = "alice";
+    r.text = std::move(text);
+    r.note = "looks right";
+    r.version = version;
+    r.at = t0 + 10min;
+    return r;
 }
 
 TEST(store, migrates_a_fresh_database_and_reopens_idempotently) {
@@ -685,3 +712,84 @@ TEST(store, every_acknowledged_message_survives_kill_9) {
 }
 
 } // namespace
+
+namespace rapport::daemon {
+namespace {
+
+using approve_or_reject = decide_request::action;
+
+TEST(store_decide, approve_records_who_when_and_the_edit_with_audit_and_outbox) {
+    temp_dir dir;
+    auto store = open_ok(dir.db());
+    const auto id = ingest_wait(*store, make_request(make_message("m1"))).draft_ids.at(0);
+    const auto r = decide_wait(*store, decision(id, approve_or_reject::approve, "Edited text", 1));
+    ASSERT_EQ(r.status, decide_status::changed) << r.error;
+    ASSERT_TRUE(r.draft);
+    EXPECT_EQ(r.draft->state, draft_state::approved);
+    EXPECT_EQ(r.draft->version, 2);
+    EXPECT_EQ(r.draft->text, "Edited text");
+    EXPECT_EQ(r.draft->original_text, "Hi Sam, sorry about that.");
+    EXPECT_EQ(r.draft->decided_by, "alice");
+    EXPECT_EQ(r.draft->decided_at, t0 + 10min);
+    EXPECT_EQ(r.draft->note, "looks right");
+    EXPECT_EQ(store->get_draft(id).value, r.draft);  // what it says is what was stored
+
+    raw_db db(dir.db());
+    EXPECT_EQ(db.text("SELECT actor || ' ' || action FROM audit WHERE draft_id = '" + id + "'"),
+              "alice approve");
+    EXPECT_EQ(db.text("SELECT after_json FROM audit WHERE draft_id = '" + id + "'"),
+              R"({"version":2,"state":"approved","text":"Edited text"})");
+    EXPECT_EQ(db.number("SELECT count(*) FROM outbox WHERE event = 'draft.approved'"), 1);
+}
+
+TEST(store_decide, repeating_a_decision_changes_nothing_and_a_different_one_conflicts) {
+    temp_dir dir;
+    auto store = open_ok(dir.db());
+    const auto id = ingest_wait(*store, make_request(make_message("m1"))).draft_ids.at(0);
+    ASSERT_EQ(decide_wait(*store, decision(id, approve_or_reject::approve)).status,
+              decide_status::changed);
+    EXPECT_EQ(decide_wait(*store, decision(id, approve_or_reject::approve)).status,
+              decide_status::unchanged);
+    EXPECT_EQ(decide_wait(*store, decision(id, approve_or_reject::approve,
+                                          "Hi Sam, sorry about that."))
+                  .status,
+              decide_status::unchanged);  // the same text is the same decision
+    const auto edit = decide_wait(*store, decision(id, approve_or_reject::approve, "Other"));
+    EXPECT_EQ(edit.status, decide_status::conflict);
+    EXPECT_EQ(edit.error, "the draft was already approved with another text");
+    const auto reject = decide_wait(*store, decision(id, approve_or_reject::reject));
+    EXPECT_EQ(reject.status, decide_status::conflict);
+    EXPECT_EQ(reject.error, "the draft is approved, so it cannot be rejected");
+    EXPECT_EQ(store->get_draft(id).value->version, 2);
+}
+
+TEST(store_decide, a_rejected_draft_stays_rejected) {
+    temp_dir dir;
+    auto store = open_ok(dir.db());
+    const auto id = ingest_wait(*store, make_request(make_message("m1"))).draft_ids.at(0);
+    ASSERT_EQ(decide_wait(*store, decision(id, approve_or_reject::reject)).status,
+              decide_status::changed);
+    EXPECT_EQ(decide_wait(*store, decision(id, approve_or_reject::reject)).status,
+              decide_status::unchanged);
+    const auto approve = decide_wait(*store, decision(id, approve_or_reject::approve));
+    EXPECT_EQ(approve.status, decide_status::conflict);
+    EXPECT_EQ(approve.draft->state, draft_state::rejected);
+}
+
+TEST(store_decide, a_stale_version_or_unknown_draft_is_refused) {
+    temp_dir dir;
+    auto store = open_ok(dir.db());
+    const auto id = ingest_wait(*store, make_request(make_message("m1"))).draft_ids.at(0);
+    const auto stale = decide_wait(*store, decision(id, approve_or_reject::approve, "x", 7));
+    EXPECT_EQ(stale.status, decide_status::conflict);
+    EXPECT_EQ(stale.error, "the draft is at version 1, not 7: it changed since");
+    EXPECT_EQ(decide_wait(*store, decision("d-none", approve_or_reject::approve)).status,
+              decide_status::not_found);
+    store->close();
+    EXPECT_EQ(decide_wait(*store, decision(id, approve_or_reject::approve)).status,
+              decide_status::failed);
+}
+
+} // namespace
+} // namespace rapport::daemon
+
