@@ -21,6 +21,7 @@ packages=(
     python3 python3-jsonschema python3-yaml   # checks the JSON Schemas against the examples
     time                                # /usr/bin/time -v for peak memory in bench/
     systemd                             # systemd-analyze checks the unit's hardening
+    curl openssl                        # the demo signs and posts its webhooks
 )
 
 missing=()
