@@ -19,6 +19,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/json.hpp>
 
 #include <atomic>
@@ -632,6 +633,24 @@ int run_daemon(const config& c) {
 
     // SIGHUP reloads; SIGTERM/SIGINT drain: stop accepting, finish in-flight requests, then
     // close the store (which commits what it has queued).
+    // With WatchdogSec set, systemd expects WATCHDOG=1 within the interval: ping at half of it
+    // from the io_context, so a wedged event loop is noticed and restarted.
+    net::steady_timer watchdog(ioc);
+    std::uint64_t watchdog_usec = 0;
+    std::function<void()> arm_watchdog;
+    if (sd_watchdog_enabled(0, &watchdog_usec) > 0 && watchdog_usec > 0) {
+        arm_watchdog = [&] {
+            watchdog.expires_after(std::chrono::microseconds(watchdog_usec / 2));
+            watchdog.async_wait([&](const boost::system::error_code& ec) {
+                if (!ec) {
+                    notify("WATCHDOG=1");
+                    arm_watchdog();
+                }
+            });
+        };
+        arm_watchdog();
+    }
+
     net::signal_set signals(ioc, SIGTERM, SIGINT, SIGHUP);
     std::function<void(const boost::system::error_code&, int)> on_signal =
         [&](const boost::system::error_code& ec, int signal) {
@@ -647,6 +666,7 @@ int run_daemon(const config& c) {
             log->info("stopping signal={}", signal == SIGTERM ? "SIGTERM" : "SIGINT");
             notify("STOPPING=1");
             state.set_ready(false);
+            watchdog.cancel();
             server.on_stopped([&] {
                 state.storage().close();
                 log->info("stopped");

@@ -6,6 +6,10 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -62,13 +66,13 @@ protected:
         std::ofstream(dir_ / name) << text;
     }
 
-    void start() {
+    void start(std::vector<std::string> extra_env = {}) {
+        std::vector<std::string> env{
+            "RAPPORT_SECRET_SITE_HMAC=" + std::string(secret), "RAPPORT_SECRET_ALICE_TOKEN=alice",
+            "RAPPORT_SECRET_BOB_TOKEN=bob", "RAPPORT_SECRET_CAROL_TOKEN=carol"};
+        env.insert(env.end(), extra_env.begin(), extra_env.end());
         daemon_ = std::make_unique<daemon_process>(
-            std::vector<std::string>{RAPPORTD_PATH, "--config", "rapport.yaml"}, dir_,
-            std::vector<std::string>{"RAPPORT_SECRET_SITE_HMAC=" + std::string(secret),
-                                     "RAPPORT_SECRET_ALICE_TOKEN=alice",
-                                     "RAPPORT_SECRET_BOB_TOKEN=bob",
-                                     "RAPPORT_SECRET_CAROL_TOKEN=carol"},
+            std::vector<std::string>{RAPPORTD_PATH, "--config", "rapport.yaml"}, dir_, env,
             dir_ / "rapportd.log");
         const auto line = daemon_->wait_for_log("listening address=127.0.0.1:", 20s);
         ASSERT_TRUE(line) << daemon_->log_text();
@@ -214,6 +218,58 @@ TEST_F(rapportd_fixture, approvers_list_and_read_drafts_with_their_token) {
               401);
     EXPECT_EQ(http_call(port_, "GET", "/v1/drafts/" + id, {}, {{"Authorization", "alice"}}).status,
               401);
+}
+
+// Stands in for systemd: the datagram socket sd_notify writes to.
+class notify_socket {
+public:
+    explicit notify_socket(const fs::path& path) : path_(path) {
+        fd_ = socket(AF_UNIX, SOCK_DGRAM, 0);
+        sockaddr_un address{};
+        address.sun_family = AF_UNIX;
+        std::snprintf(address.sun_path, sizeof address.sun_path, "%s", path.c_str());
+        EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+        timeval timeout{0, 200000};
+        setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    }
+    ~notify_socket() { close(fd_); }
+    notify_socket(const notify_socket&) = delete;
+    notify_socket& operator=(const notify_socket&) = delete;
+
+    // Waits up to `timeout` for a datagram containing `text`; the messages seen go to `seen`.
+    bool wait_for(const std::string& text, std::chrono::milliseconds timeout) {
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        char buffer[4096];
+        while (std::chrono::steady_clock::now() < deadline) {
+            const ssize_t n = recv(fd_, buffer, sizeof buffer, 0);
+            if (n > 0) {
+                seen += std::string(buffer, static_cast<std::size_t>(n)) + "|";
+                if (std::string_view(buffer, static_cast<std::size_t>(n)).find(text) !=
+                    std::string_view::npos) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+    std::string seen;
+
+private:
+    fs::path path_;
+    int fd_ = -1;
+};
+
+TEST_F(rapportd_fixture, tells_systemd_ready_reloading_watchdog_and_stopping) {
+    notify_socket systemd(dir_ / "notify.sock");
+    start({"NOTIFY_SOCKET=" + (dir_ / "notify.sock").string(), "WATCHDOG_USEC=200000"});
+    EXPECT_TRUE(systemd.wait_for("READY=1", 5s)) << systemd.seen;
+    EXPECT_TRUE(systemd.wait_for("WATCHDOG=1", 5s)) << systemd.seen;
+    daemon_->signal(SIGHUP);
+    EXPECT_TRUE(systemd.wait_for("RELOADING=1", 5s)) << systemd.seen;
+    EXPECT_TRUE(systemd.wait_for("READY=1", 5s)) << systemd.seen;
+    daemon_->signal(SIGTERM);
+    EXPECT_TRUE(systemd.wait_for("STOPPING=1", 5s)) << systemd.seen;
+    EXPECT_EQ(daemon_->wait(20s), 0);
 }
 
 std::string draft_id_in(const std::string& body) {
