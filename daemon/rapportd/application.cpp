@@ -14,8 +14,6 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <systemd/sd-daemon.h>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -26,7 +24,6 @@
 #include <charconv>
 #include <csignal>
 #include <map>
-#include <mutex>
 #include <thread>
 
 namespace rapport::daemon {
@@ -234,6 +231,15 @@ private:
 const account* find_account(const config& c, std::string_view id) {
     for (const auto& a : c.accounts) {
         if (a.id == id) {
+            return &a;
+        }
+    }
+    return nullptr;
+}
+
+const approver* find_approver(const config& c, std::string_view name) {
+    for (const auto& a : c.approvers) {
+        if (a.name == name) {
             return &a;
         }
     }
@@ -527,14 +533,7 @@ net::awaitable<http_response> daemon_state::decide(http_request request,
     if (!current.value) {
         co_return json_error(404, "not_found", "no draft '" + draft_id + "'");
     }
-    const auto* who = [&]() -> const approver* {
-        for (const auto& a : config_.approvers) {
-            if (a.name == *approver_name) {
-                return &a;
-            }
-        }
-        return nullptr;
-    }();
+    const approver* who = find_approver(config_, *approver_name);
     const auto& team = current.value->team;
     if (team && who != nullptr && !who->sees_all_teams() &&
         std::find(who->teams.begin(), who->teams.end(), *team) == who->teams.end()) {
