@@ -83,22 +83,22 @@ std::shared_ptr<spdlog::logger> make_logger(const config& c) {
     return logger;
 }
 
-// Bridges the store's completion callback (on its writer thread) back onto the executor of
-// the coroutine that waits for it.
-template <typename CompletionToken>
-auto async_ingest(store& s, ingest_request request, CompletionToken&& token) {
-    return net::async_initiate<CompletionToken, void(ingest_result)>(
-        [&s](auto handler, ingest_request r) {
+// Runs `start(done)`, a store operation that calls `done(result)` on the store's writer
+// thread, and resumes the awaiting coroutine on its own executor with the result.
+template <typename Result, typename Start, typename CompletionToken>
+auto async_store(Start start, CompletionToken&& token) {
+    return net::async_initiate<CompletionToken, void(Result)>(
+        [](auto handler, Start s) {
             auto executor = net::get_associated_executor(handler);
             // The store takes a std::function, which must be copyable; the handler is not.
             auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-            s.ingest(std::move(r), [shared, executor](ingest_result result) {
+            s([shared, executor](Result result) {
                 net::post(executor, [shared, result = std::move(result)]() mutable {
                     (*shared)(std::move(result));
                 });
             });
         },
-        token, std::move(request));
+        token, std::move(start));
 }
 
 // Everything the running daemon shares between its threads.
@@ -303,10 +303,13 @@ net::awaitable<http_response> daemon_state::hook(http_request request, route_par
     rules::decision decision = evaluator_for(set).evaluate(message, history.value, at, nullptr);
     const std::string kind(rules::to_string(message.kind));
     const std::vector<std::string> matched = decision.matched;
-    ingest_result result = co_await async_ingest(
-        *store_,
-        make_ingest_request(message, std::move(decision), now, config_.approval.expire_after),
-        use_throw);
+    // Built apart from the co_await: GCC 12 mishandles lambdas in a co_await expression.
+    auto ingest = [this, request = make_ingest_request(message, std::move(decision), now,
+                                                       config_.approval.expire_after)](
+                      std::function<void(ingest_result)> done) mutable {
+        store_->ingest(std::move(request), std::move(done));
+    };
+    ingest_result result = co_await async_store<ingest_result>(std::move(ingest), use_throw);
     if (result.status == ingest_status::failed) {
         log_->error("ingest_failed account={} id={} error=\"{}\"", account_id, message.id,
                     result.error);
@@ -452,21 +455,6 @@ net::awaitable<http_response> daemon_state::get_draft(http_request request, rout
     co_return http::json_response(200, std::move(body));
 }
 
-template <typename CompletionToken>
-auto async_decide(store& s, decide_request request, CompletionToken&& token) {
-    return net::async_initiate<CompletionToken, void(decide_result)>(
-        [&s](auto handler, decide_request r) {
-            auto executor = net::get_associated_executor(handler);
-            auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-            s.decide(std::move(r), [shared, executor](decide_result result) {
-                net::post(executor, [shared, result = std::move(result)]() mutable {
-                    (*shared)(std::move(result));
-                });
-            });
-        },
-        token, std::move(request));
-}
-
 net::awaitable<http_response> daemon_state::approve(http_request request, route_params params) {
     return decide(std::move(request), std::string(params["id"]), decide_request::action::approve);
 }
@@ -540,7 +528,11 @@ net::awaitable<http_response> daemon_state::decide(http_request request,
         co_return json_error(403, "forbidden",
                              "draft " + draft_id + " belongs to team '" + *team + "', not yours");
     }
-    decide_result result = co_await async_decide(*store_, std::move(decision), use_throw);
+    auto apply = [this,
+                  request = std::move(decision)](std::function<void(decide_result)> done) mutable {
+        store_->decide(std::move(request), std::move(done));
+    };
+    decide_result result = co_await async_store<decide_result>(std::move(apply), use_throw);
     switch (result.status) {
         case decide_status::not_found:
             co_return json_error(404, "not_found", "no draft '" + draft_id + "'");
