@@ -581,6 +581,26 @@ struct sqlite_store::impl {
         }
     }
 
+    /// Queues `write(self, result)` for the next group commit and calls `done(result)` after
+    /// it; `failed(error)` makes the result when the write, the commit or a closed store fails.
+    template <typename Result, typename Write, typename Failed>
+    void submit(Write write, Failed failed, std::function<void(Result)> done) {
+        auto result = std::make_shared<Result>();
+        job j;
+        j.write = [write = std::move(write), result](impl& self) mutable {
+            return write(self, *result);
+        };
+        j.done = [result, failed, done](const std::string& error) {
+            if (!error.empty()) {
+                *result = failed(error);
+            }
+            done(std::move(*result));
+        };
+        if (!enqueue(std::move(j))) {
+            done(failed("store is closed"));
+        }
+    }
+
     /// Queues `j`; false when the store is closed.
     bool enqueue(job j) {
         std::lock_guard lock{queue_mutex};
@@ -618,11 +638,11 @@ struct sqlite_store::impl {
             return std::string{};
         };
         if (r.version && *r.version != before.version) {
-            return conflict("the draft is at version " + std::to_string(before.version) +
-                            ", not " + std::to_string(*r.version) + ": it changed since");
+            return conflict("the draft is at version " + std::to_string(before.version) + ", not " +
+                            std::to_string(*r.version) + ": it changed since");
         }
-        const bool open = before.state == draft_state::pending ||
-                          before.state == draft_state::needs_review;
+        const bool open =
+            before.state == draft_state::pending || before.state == draft_state::needs_review;
         draft_record after = before;
         if (r.what == decide_request::action::approve) {
             const bool approved = before.state == draft_state::approved ||
@@ -820,37 +840,25 @@ sqlite_store::~sqlite_store() {
 }
 
 void sqlite_store::ingest(ingest_request request, std::function<void(ingest_result)> done) {
-    auto result = std::make_shared<ingest_result>();
-    impl::job j;
-    j.write = [request = std::move(request), result](impl& self) {
-        return self.write_one(request, *result);
-    };
-    j.done = [result, done](const std::string& error) {
-        if (!error.empty()) {
-            *result = ingest_result{ingest_status::failed, error, {}};
-        }
-        done(std::move(*result));
-    };
-    if (!impl_->enqueue(std::move(j))) {
-        done(ingest_result{ingest_status::failed, "store is closed", {}});
-    }
+    impl_->submit<ingest_result>(
+        [request = std::move(request)](impl& self, ingest_result& out) {
+            return self.write_one(request, out);
+        },
+        [](const std::string& error) {
+            return ingest_result{ingest_status::failed, error, {}};
+        },
+        std::move(done));
 }
 
 void sqlite_store::decide(decide_request request, std::function<void(decide_result)> done) {
-    auto result = std::make_shared<decide_result>();
-    impl::job j;
-    j.write = [request = std::move(request), result](impl& self) {
-        return self.decide_one(request, *result);
-    };
-    j.done = [result, done](const std::string& error) {
-        if (!error.empty()) {
-            *result = decide_result{decide_status::failed, error, std::nullopt};
-        }
-        done(std::move(*result));
-    };
-    if (!impl_->enqueue(std::move(j))) {
-        done(decide_result{decide_status::failed, "store is closed", std::nullopt});
-    }
+    impl_->submit<decide_result>(
+        [request = std::move(request)](impl& self, decide_result& out) {
+            return self.decide_one(request, out);
+        },
+        [](const std::string& error) {
+            return decide_result{decide_status::failed, error, std::nullopt};
+        },
+        std::move(done));
 }
 
 store_result<std::optional<draft_record>> sqlite_store::get_draft(std::string_view id) {
