@@ -89,6 +89,8 @@ void append_json(std::string& out,
     out += std::to_string(d.attempts);
     key(out, "last_error");
     text_or_null(out, d.last_error);
+    key(out, "next_attempt_at");
+    time_or_null(out, d.next_attempt_at);
     out += "}";
 }
 

@@ -23,7 +23,7 @@ namespace {
 // Each string is one schema version; never edit a released one, append a new one instead.
 // Times are INTEGER seconds since the Unix epoch. Row data appends by rowid; text keys are
 // unique indexes, and draft ids grow with time so their index appends too.
-constexpr std::array<const char*, 1> migrations{
+constexpr std::array<const char*, 2> migrations{
     R"sql(
 CREATE TABLE messages (
     account TEXT NOT NULL,
@@ -113,6 +113,11 @@ CREATE TABLE settings (
     key TEXT NOT NULL PRIMARY KEY,
     value TEXT NOT NULL
 );
+)sql",
+    // 2: the dispatcher. A retry waits until next_attempt_at; the hourly cap counts sent_at.
+    R"sql(
+ALTER TABLE drafts ADD COLUMN next_attempt_at INTEGER;
+CREATE INDEX drafts_by_sent_at ON drafts (sent_at) WHERE sent_at IS NOT NULL;
 )sql",
 };
 
@@ -319,7 +324,7 @@ std::optional<std::uint64_t> decode_draft_id(std::string_view id) {
 constexpr const char* draft_columns =
     "id, version, state, kind, account, platform, rule, team, priority, private, too_long, "
     "text, original_text, in_reply_to, created_at, sla_due_at, expires_at, decided_by, "
-    "decided_at, note, sent_id, sent_at, attempts, last_error, offer";
+    "decided_at, note, sent_id, sent_at, attempts, last_error, offer, next_attempt_at";
 
 draft_record read_draft(const statement& s) {
     draft_record d;
@@ -348,6 +353,7 @@ draft_record read_draft(const statement& s) {
     d.attempts = static_cast<int>(s.integer(22));
     d.last_error = s.optional_text(23);
     d.offer = s.optional_text(24);
+    d.next_attempt_at = s.optional_time(25);
     return d;
 }
 
@@ -365,7 +371,7 @@ const std::string list_drafts_sql = std::string{"SELECT "} + draft_columns +
 const std::string insert_draft_sql = std::string{"INSERT INTO drafts ("} + draft_columns +
                                      ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
                                      "?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, "
-                                     "?23, ?24, ?25)";
+                                     "?23, ?24, ?25, ?26)";
 constexpr const char* insert_message_sql =
     "INSERT OR IGNORE INTO messages (account, id, platform, kind, author_id, created_at, "
     "received_at, message_json, decision_json, tags) "
@@ -382,12 +388,27 @@ constexpr const char* select_history_sql =
     "SELECT kind, at, tags, pool FROM person_events "
     "WHERE platform = ?1 AND author_id = ?2 AND at >= ?3 ORDER BY at, rowid";
 
-constexpr const char* update_decision_sql =
+// Every column a draft's life changes after it was created.
+constexpr const char* update_draft_sql =
     "UPDATE drafts SET version = ?2, state = ?3, text = ?4, decided_by = ?5, decided_at = ?6, "
-    "note = ?7 WHERE id = ?1";
+    "note = ?7, sent_id = ?8, sent_at = ?9, attempts = ?10, last_error = ?11, "
+    "next_attempt_at = ?12 WHERE id = ?1";
+// Most urgent first, then in the order people approved them.
+const std::string due_drafts_sql =
+    std::string{"SELECT "} + draft_columns +
+    " FROM drafts WHERE state = 'approved' AND (next_attempt_at IS NULL OR next_attempt_at <= ?1)"
+    " ORDER BY CASE priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2"
+    " ELSE 3 END, decided_at, id LIMIT ?2";
+const std::string select_sending_sql =
+    std::string{"SELECT "} + draft_columns + " FROM drafts WHERE state = 'sending' ORDER BY id";
+constexpr const char* sent_since_sql =
+    "SELECT sent_at FROM drafts WHERE sent_at IS NOT NULL AND sent_at >= ?1 ORDER BY sent_at";
 constexpr const char* insert_audit_sql =
     "INSERT INTO audit (draft_id, at, actor, action, before_json, after_json) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+
+// Who the audit log names for the dispatcher's own changes.
+constexpr std::string_view dispatcher_actor = "rapportd";
 
 // What an audit entry records of a draft before and after a change.
 std::string audit_json(const draft_record& d) {
@@ -395,6 +416,10 @@ std::string audit_json(const draft_record& d) {
     rules::append_json_string(out, to_string(d.state));
     out += ",\"text\":";
     rules::append_json_string(out, d.text);
+    if (d.last_error) {
+        out += ",\"last_error\":";
+        rules::append_json_string(out, *d.last_error);
+    }
     out += "}";
     return out;
 }
@@ -612,25 +637,94 @@ struct sqlite_store::impl {
         return true;
     }
 
+    /// The draft `id` as it is inside the current transaction (nullopt: there is none).
+    /// Returns the error, empty on success.
+    std::string read_draft_for_update(std::string_view id, std::optional<draft_record>& out) {
+        statement s{writer, select_draft_sql.c_str()};
+        if (!s) {
+            return sqlite_error(writer.db(), "prepare select draft");
+        }
+        s.bind(1, id);
+        const int rc = s.step();
+        if (rc == SQLITE_ROW) {
+            out = read_draft(s);
+        } else if (rc != SQLITE_DONE) {
+            return sqlite_error(writer.db(), "select draft");
+        }
+        return {};
+    }
+
+    /// Writes `after` over the draft `before` was, with the audit entry (`actor` did
+    /// `action`) and, unless `event` is null, the outbox event for notifications. Every change
+    /// of a draft after its creation goes through here. Returns the error, empty on success.
+    std::string write_change(const draft_record& before,
+                             const draft_record& after,
+                             std::string_view actor,
+                             std::string_view action,
+                             rules::time_point at,
+                             const char* event) {
+        {
+            statement s{writer, update_draft_sql};
+            if (!s) {
+                return sqlite_error(writer.db(), "prepare update draft");
+            }
+            s.bind(1, after.id);
+            s.bind(2, std::int64_t{after.version});
+            s.bind(3, to_string(after.state));
+            s.bind(4, after.text);
+            s.bind(5, after.decided_by);
+            s.bind(6, after.decided_at);
+            s.bind(7, after.note);
+            s.bind(8, after.sent_id);
+            s.bind(9, after.sent_at);
+            s.bind(10, std::int64_t{after.attempts});
+            s.bind(11, after.last_error);
+            s.bind(12, after.next_attempt_at);
+            if (s.step() != SQLITE_DONE) {
+                return sqlite_error(writer.db(), "update draft");
+            }
+        }
+        {
+            statement s{writer, insert_audit_sql};
+            if (!s) {
+                return sqlite_error(writer.db(), "prepare insert audit");
+            }
+            s.bind(1, after.id);
+            s.bind(2, at);
+            s.bind(3, actor);
+            s.bind(4, action);
+            s.bind(5, audit_json(before));
+            s.bind(6, audit_json(after));
+            if (s.step() != SQLITE_DONE) {
+                return sqlite_error(writer.db(), "insert audit");
+            }
+        }
+        if (event != nullptr) {
+            statement s{writer, insert_outbox_sql};
+            if (!s) {
+                return sqlite_error(writer.db(), "prepare insert outbox");
+            }
+            s.bind(1, event);
+            s.bind(2, after.id);
+            s.bind(3, at);
+            if (s.step() != SQLITE_DONE) {
+                return sqlite_error(writer.db(), "insert outbox");
+            }
+        }
+        return {};
+    }
+
     /// Applies one decision inside the current transaction; returns the error.
     std::string decide_one(const decide_request& r, decide_result& out) {
-        draft_record before;
-        {
-            statement s{writer, select_draft_sql.c_str()};
-            if (!s) {
-                return sqlite_error(writer.db(), "prepare select draft");
-            }
-            s.bind(1, r.draft_id);
-            const int rc = s.step();
-            if (rc == SQLITE_DONE) {
-                out.status = decide_status::not_found;
-                return {};
-            }
-            if (rc != SQLITE_ROW) {
-                return sqlite_error(writer.db(), "select draft");
-            }
-            before = read_draft(s);
+        std::optional<draft_record> found;
+        if (std::string error = read_draft_for_update(r.draft_id, found); !error.empty()) {
+            return error;
         }
+        if (!found) {
+            out.status = decide_status::not_found;
+            return {};
+        }
+        const draft_record& before = *found;
         out.draft = before;
         const auto conflict = [&](std::string why) {
             out.status = decide_status::conflict;
@@ -660,6 +754,8 @@ struct sqlite_store::impl {
                                 ", so it cannot be approved");
             }
             after.state = draft_state::approved;
+            // A draft approved again after review is due at once.
+            after.next_attempt_at.reset();
             if (r.text) {
                 after.text = *r.text;
             }
@@ -678,52 +774,147 @@ struct sqlite_store::impl {
         after.decided_by = r.approver;
         after.decided_at = r.at;
         after.note = r.note;
-        {
-            statement s{writer, update_decision_sql};
-            if (!s) {
-                return sqlite_error(writer.db(), "prepare update draft");
-            }
-            s.bind(1, after.id);
-            s.bind(2, std::int64_t{after.version});
-            s.bind(3, to_string(after.state));
-            s.bind(4, after.text);
-            s.bind(5, after.decided_by);
-            s.bind(6, after.decided_at);
-            s.bind(7, after.note);
-            if (s.step() != SQLITE_DONE) {
-                return sqlite_error(writer.db(), "update draft");
-            }
-        }
         const bool approve = r.what == decide_request::action::approve;
-        {
-            statement s{writer, insert_audit_sql};
-            if (!s) {
-                return sqlite_error(writer.db(), "prepare insert audit");
-            }
-            s.bind(1, after.id);
-            s.bind(2, r.at);
-            s.bind(3, r.approver);
-            s.bind(4, approve ? "approve" : "reject");
-            s.bind(5, audit_json(before));
-            s.bind(6, audit_json(after));
-            if (s.step() != SQLITE_DONE) {
-                return sqlite_error(writer.db(), "insert audit");
-            }
-        }
-        {
-            statement s{writer, insert_outbox_sql};
-            if (!s) {
-                return sqlite_error(writer.db(), "prepare insert outbox");
-            }
-            s.bind(1, approve ? "draft.approved" : "draft.rejected");
-            s.bind(2, after.id);
-            s.bind(3, r.at);
-            if (s.step() != SQLITE_DONE) {
-                return sqlite_error(writer.db(), "insert outbox");
-            }
+        if (std::string error = write_change(before, after, r.approver,
+                                             approve ? "approve" : "reject", r.at,
+                                             approve ? "draft.approved" : "draft.rejected");
+            !error.empty()) {
+            return error;
         }
         out.status = decide_status::changed;
         out.draft = std::move(after);
+        return {};
+    }
+
+    /// The dispatcher's changes share this shape: the draft must be in `expected`, else a
+    /// conflict; `change` edits the copy that is written.
+    template <typename Change>
+    std::string dispatch_change(std::string_view id,
+                                draft_state expected,
+                                std::string_view action,
+                                rules::time_point at,
+                                const char* event,
+                                decide_result& out,
+                                Change change) {
+        std::optional<draft_record> found;
+        if (std::string error = read_draft_for_update(id, found); !error.empty()) {
+            return error;
+        }
+        if (!found) {
+            out.status = decide_status::not_found;
+            return {};
+        }
+        out.draft = found;
+        if (found->state != expected) {
+            out.status = decide_status::conflict;
+            out.error = "the draft is " + std::string(to_string(found->state)) + ", not " +
+                        std::string(to_string(expected));
+            return {};
+        }
+        draft_record after = *found;
+        change(after);
+        after.version = found->version + 1;
+        if (std::string error = write_change(*found, after, dispatcher_actor, action, at, event);
+            !error.empty()) {
+            return error;
+        }
+        out.status = decide_status::changed;
+        out.draft = std::move(after);
+        return {};
+    }
+
+    std::string begin_send_one(std::string_view id, rules::time_point at, decide_result& out) {
+        return dispatch_change(id, draft_state::approved, "send", at, nullptr, out,
+                               [](draft_record& d) {
+                                   d.state = draft_state::sending;
+                                   d.attempts += 1;
+                                   d.next_attempt_at.reset();
+                               });
+    }
+
+    std::string finish_send_one(const send_outcome& o, decide_result& out) {
+        using result = send_outcome::result;
+        const char* event = nullptr;
+        std::string_view action;
+        draft_state next = draft_state::failed;
+        switch (o.what) {
+            case result::sent:
+                next = draft_state::sent;
+                action = "sent";
+                event = "draft.sent";
+                break;
+            case result::retry:
+                next = draft_state::approved;
+                action = "retry";
+                break;
+            case result::failed:
+                next = draft_state::failed;
+                action = "fail";
+                event = "draft.failed";
+                break;
+            case result::needs_review:
+                next = draft_state::needs_review;
+                action = "needs_review";
+                event = "draft.needs_review";
+                break;
+        }
+        return dispatch_change(o.draft_id, draft_state::sending, action, o.at, event, out,
+                               [&](draft_record& d) {
+                                   d.state = next;
+                                   if (o.what == result::sent) {
+                                       d.sent_id = o.sent_id;
+                                       d.sent_at = o.at;
+                                       d.last_error.reset();
+                                   } else {
+                                       d.last_error = o.error;
+                                   }
+                                   d.next_attempt_at =
+                                       o.what == result::retry ? o.retry_at : std::nullopt;
+                               });
+    }
+
+    std::string recover_sends(const std::vector<std::string>& idempotent_accounts,
+                              rules::time_point at,
+                              std::vector<draft_record>& changed) {
+        std::vector<draft_record> interrupted;
+        {
+            statement s{writer, select_sending_sql.c_str()};
+            if (!s) {
+                return sqlite_error(writer.db(), "prepare select sending drafts");
+            }
+            int rc = SQLITE_ROW;
+            while ((rc = s.step()) == SQLITE_ROW) {
+                interrupted.push_back(read_draft(s));
+            }
+            if (rc != SQLITE_DONE) {
+                return sqlite_error(writer.db(), "select sending drafts");
+            }
+        }
+        for (const draft_record& d : interrupted) {
+            const bool idempotent =
+                std::find(idempotent_accounts.begin(), idempotent_accounts.end(), d.account) !=
+                idempotent_accounts.end();
+            send_outcome o;
+            o.draft_id = d.id;
+            o.at = at;
+            if (idempotent) {
+                o.what = send_outcome::result::retry;
+                o.error = "interrupted by a restart; the receiver deduplicates, so it is retried";
+                o.retry_at = at;
+            } else {
+                o.what = send_outcome::result::needs_review;
+                o.error =
+                    "interrupted by a restart while sending: it may or may not have been "
+                    "delivered, so a person must approve it again or reject it";
+            }
+            decide_result out;
+            if (std::string error = finish_send_one(o, out); !error.empty()) {
+                return error;
+            }
+            if (out.draft) {
+                changed.push_back(std::move(*out.draft));
+            }
+        }
         return {};
     }
 
@@ -859,6 +1050,82 @@ void sqlite_store::decide(decide_request request, std::function<void(decide_resu
             return decide_result{decide_status::failed, error, std::nullopt};
         },
         std::move(done));
+}
+
+void sqlite_store::begin_send(std::string draft_id,
+                              rules::time_point at,
+                              std::function<void(decide_result)> done) {
+    impl_->submit<decide_result>(
+        [id = std::move(draft_id), at](impl& self, decide_result& out) {
+            return self.begin_send_one(id, at, out);
+        },
+        [](const std::string& error) {
+            return decide_result{decide_status::failed, error, std::nullopt};
+        },
+        std::move(done));
+}
+
+void sqlite_store::finish_send(send_outcome outcome, std::function<void(decide_result)> done) {
+    impl_->submit<decide_result>(
+        [outcome = std::move(outcome)](impl& self, decide_result& out) {
+            return self.finish_send_one(outcome, out);
+        },
+        [](const std::string& error) {
+            return decide_result{decide_status::failed, error, std::nullopt};
+        },
+        std::move(done));
+}
+
+void sqlite_store::recover_interrupted_sends(
+    std::vector<std::string> idempotent_accounts,
+    rules::time_point at,
+    std::function<void(store_result<std::vector<draft_record>>)> done) {
+    using result = store_result<std::vector<draft_record>>;
+    impl_->submit<result>(
+        [accounts = std::move(idempotent_accounts), at](impl& self, result& out) {
+            return self.recover_sends(accounts, at, out.value);
+        },
+        [](const std::string& error) { return result{{}, error}; }, std::move(done));
+}
+
+store_result<std::vector<draft_record>> sqlite_store::due_drafts(rules::time_point now,
+                                                                 int limit) {
+    return impl_->with_reader<std::vector<draft_record>>(
+        [now, limit](connection& c, std::vector<draft_record>& out) -> std::string {
+            statement s{c, due_drafts_sql.c_str()};
+            if (!s) {
+                return sqlite_error(c.db(), "prepare due drafts");
+            }
+            s.bind(1, now);
+            s.bind(2, std::int64_t{std::max(limit, 1)});
+            int rc = SQLITE_ROW;
+            while ((rc = s.step()) == SQLITE_ROW) {
+                out.push_back(read_draft(s));
+            }
+            if (rc != SQLITE_DONE) {
+                return sqlite_error(c.db(), "due drafts");
+            }
+            return {};
+        });
+}
+
+store_result<std::vector<rules::time_point>> sqlite_store::sent_since(rules::time_point since) {
+    return impl_->with_reader<std::vector<rules::time_point>>(
+        [since](connection& c, std::vector<rules::time_point>& out) -> std::string {
+            statement s{c, sent_since_sql};
+            if (!s) {
+                return sqlite_error(c.db(), "prepare sent since");
+            }
+            s.bind(1, since);
+            int rc = SQLITE_ROW;
+            while ((rc = s.step()) == SQLITE_ROW) {
+                out.push_back(time_of(s.integer(0)));
+            }
+            if (rc != SQLITE_DONE) {
+                return sqlite_error(c.db(), "sent since");
+            }
+            return {};
+        });
 }
 
 store_result<std::optional<draft_record>> sqlite_store::get_draft(std::string_view id) {

@@ -43,6 +43,18 @@ public:
     [[nodiscard]] store_result<rules::person_history> load_history(
         std::string_view platform, std::string_view author_id, rules::time_point since) override;
     void decide(decide_request request, std::function<void(decide_result)> done) override;
+    [[nodiscard]] store_result<std::vector<draft_record>> due_drafts(rules::time_point now,
+                                                                     int limit) override;
+    [[nodiscard]] store_result<std::vector<rules::time_point>> sent_since(
+        rules::time_point since) override;
+    void begin_send(std::string draft_id,
+                    rules::time_point at,
+                    std::function<void(decide_result)> done) override;
+    void finish_send(send_outcome outcome, std::function<void(decide_result)> done) override;
+    void recover_interrupted_sends(
+        std::vector<std::string> idempotent_accounts,
+        rules::time_point at,
+        std::function<void(store_result<std::vector<draft_record>>)> done) override;
     void close() override;
 
     /// Transactions the writer has committed (group commit makes it smaller than the number

@@ -75,6 +75,8 @@ struct draft_record {
     std::optional<std::string> last_error;
     /// Qualified offer pool, for offer drafts.
     std::optional<std::string> offer;
+    /// An approved draft whose last attempt failed in a way worth retrying waits until then.
+    std::optional<rules::time_point> next_attempt_at;
 
     friend bool operator==(const draft_record&, const draft_record&) = default;
 };
@@ -157,6 +159,29 @@ struct decide_result {
     std::optional<draft_record> draft;
 };
 
+/// How one send attempt ended, as the dispatcher records it (CONTRACT §8).
+struct send_outcome {
+    enum class result {
+        /// The platform took the reply: `sent`, with the platform's id when it gave one.
+        sent,
+        /// Not delivered and safe to try again: back to `approved`, due at `retry_at`.
+        retry,
+        /// Refused for good (or too many attempts): `failed`.
+        failed,
+        /// Perhaps delivered, perhaps not, and the receiver cannot deduplicate: `needs_review`,
+        /// so a person decides instead of the machine sending it twice.
+        needs_review,
+    };
+    std::string draft_id;
+    result what = result::failed;
+    std::optional<std::string> sent_id;
+    /// What went wrong (retry, failed, needs_review); kept on the draft as `last_error`.
+    std::optional<std::string> error;
+    /// retry only.
+    std::optional<rules::time_point> retry_at;
+    rules::time_point at;
+};
+
 /// A value, or the reason there is none. Reads report storage failures this way instead of
 /// throwing or pretending that nothing was found.
 template <typename T>
@@ -213,12 +238,45 @@ public:
     [[nodiscard]] virtual store_result<rules::person_history> load_history(
         std::string_view platform, std::string_view author_id, rules::time_point since) = 0;
 
-    /// Writes everything queued, commits, runs its `done` callbacks, and closes. Later calls
-    /// fail with "store is closed". Idempotent; must not be called from a `done` callback.
     /// Applies a decision in one transaction with its audit entry and `draft.approved` /
     /// `draft.rejected` outbox event; `done` runs on the writer thread after COMMIT.
     virtual void decide(decide_request request, std::function<void(decide_result)> done) = 0;
 
+    /// Approved drafts due for a send at `now` (no retry pending after it), most urgent
+    /// first: by priority, then the oldest decision; at most `limit`.
+    [[nodiscard]] virtual store_result<std::vector<draft_record>> due_drafts(rules::time_point now,
+                                                                             int limit) = 0;
+
+    /// When each reply sent at or after `since` went out, oldest first (the hourly cap
+    /// counts them across restarts).
+    [[nodiscard]] virtual store_result<std::vector<rules::time_point>> sent_since(
+        rules::time_point since) = 0;
+
+    /// Marks an approved draft `sending` (one more attempt, a new version, an audit entry)
+    /// before the dispatcher calls the platform: if the process dies during the call, the
+    /// committed `sending` state is what tells the next start that the send was interrupted.
+    /// `conflict` when the draft is no longer approved.
+    virtual void begin_send(std::string draft_id,
+                            rules::time_point at,
+                            std::function<void(decide_result)> done) = 0;
+
+    /// Records how a send ended: `sending` becomes `sent`, `approved` (retry), `failed` or
+    /// `needs_review`, with an audit entry and, except for a retry, the outbox event
+    /// (`draft.sent`, `draft.failed`, `draft.needs_review`). `conflict` when the draft is not
+    /// `sending`.
+    virtual void finish_send(send_outcome outcome, std::function<void(decide_result)> done) = 0;
+
+    /// At start: every draft left `sending` by a process that died mid-send becomes
+    /// `needs_review` (CONTRACT §8) — or `approved` again when its account is in
+    /// `idempotent_accounts`, whose receivers deduplicate by Idempotency-Key. `done` gets the
+    /// drafts as they now are.
+    virtual void recover_interrupted_sends(
+        std::vector<std::string> idempotent_accounts,
+        rules::time_point at,
+        std::function<void(store_result<std::vector<draft_record>>)> done) = 0;
+
+    /// Writes everything queued, commits, runs its `done` callbacks, and closes. Later calls
+    /// fail with "store is closed". Idempotent; must not be called from a `done` callback.
     virtual void close() = 0;
 };
 

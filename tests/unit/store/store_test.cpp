@@ -790,6 +790,200 @@ TEST(store_decide, a_stale_version_or_unknown_draft_is_refused) {
               decide_status::failed);
 }
 
+// ---- the dispatcher's side ----
+
+template <typename Result, typename Start>
+Result wait_for(Start start) {
+    std::promise<Result> promise;
+    auto future = promise.get_future();
+    start([&promise](Result r) { promise.set_value(std::move(r)); });
+    return future.get();
+}
+
+decide_result begin_send_wait(daemon::store& store, const std::string& id) {
+    return wait_for<decide_result>(
+        [&](auto done) { store.begin_send(id, t0 + 20min, std::move(done)); });
+}
+
+decide_result finish_send_wait(daemon::store& store, send_outcome o) {
+    return wait_for<decide_result>(
+        [&](auto done) { store.finish_send(std::move(o), std::move(done)); });
+}
+
+send_outcome outcome(std::string id, send_outcome::result what) {
+    send_outcome o;
+    o.draft_id = std::move(id);
+    o.what = what;
+    o.at = t0 + 21min;
+    return o;
+}
+
+// A stored draft, approved by alice at t0 + 10min.
+std::string approved_draft(daemon::store& store,
+                           std::string message_id,
+                           rules::priority priority = rules::priority::high,
+                           std::string account = "acme-site") {
+    const auto id = ingest_wait(store, make_request(make_message(std::move(message_id), "u1", t0,
+                                                                 std::move(account)),
+                                                    {make_spec("support", priority)}))
+                        .draft_ids.at(0);
+    EXPECT_EQ(decide_wait(store, decision(id, approve_or_reject::approve)).status,
+              decide_status::changed);
+    return id;
+}
+
+TEST(store_send, due_drafts_are_approved_ones_most_urgent_first_and_not_before_their_retry) {
+    temp_dir dir;
+    auto store = open_ok(dir.db());
+    const auto low = approved_draft(*store, "m1", rules::priority::low);
+    const auto urgent = approved_draft(*store, "m2", rules::priority::urgent);
+    const auto normal = approved_draft(*store, "m3", rules::priority::normal);
+    ASSERT_EQ(ingest_wait(*store, make_request(make_message("m4"))).status,
+              ingest_status::stored);  // pending: never due
+    auto due = store->due_drafts(t0 + 20min, 10);
+    ASSERT_TRUE(due.ok()) << due.error;
+    std::vector<std::string> ids;
+    for (const auto& d : due.value) {
+        ids.push_back(d.id);
+    }
+    EXPECT_EQ(ids, (std::vector<std::string>{urgent, normal, low}));
+    EXPECT_EQ(store->due_drafts(t0 + 20min, 1).value.size(), 1U);
+
+    // A retry waits for its time.
+    ASSERT_EQ(begin_send_wait(*store, urgent).status, decide_status::changed);
+    auto retry = outcome(urgent, send_outcome::result::retry);
+    retry.error = "reply_url answered 503";
+    retry.retry_at = t0 + 30min;
+    const auto r = finish_send_wait(*store, retry);
+    ASSERT_EQ(r.status, decide_status::changed) << r.error;
+    EXPECT_EQ(r.draft->state, draft_state::approved);
+    EXPECT_EQ(r.draft->next_attempt_at, t0 + 30min);
+    EXPECT_EQ(r.draft->last_error, "reply_url answered 503");
+    EXPECT_EQ(store->due_drafts(t0 + 29min, 10).value.size(), 2U);
+    EXPECT_EQ(store->due_drafts(t0 + 30min, 10).value.front().id, urgent);
+}
+
+TEST(store_send, a_send_goes_approved_sending_sent_with_audit_and_events) {
+    temp_dir dir;
+    auto store = open_ok(dir.db());
+    const auto id = approved_draft(*store, "m1");
+    const auto begun = begin_send_wait(*store, id);
+    ASSERT_EQ(begun.status, decide_status::changed) << begun.error;
+    EXPECT_EQ(begun.draft->state, draft_state::sending);
+    EXPECT_EQ(begun.draft->attempts, 1);
+    EXPECT_EQ(begun.draft->version, 3);
+    // A second dispatcher (or a repeat) cannot start it again.
+    const auto again = begin_send_wait(*store, id);
+    EXPECT_EQ(again.status, decide_status::conflict);
+    EXPECT_EQ(again.error, "the draft is sending, not approved");
+
+    auto sent = outcome(id, send_outcome::result::sent);
+    sent.sent_id = "r-77";
+    const auto done = finish_send_wait(*store, sent);
+    ASSERT_EQ(done.status, decide_status::changed) << done.error;
+    EXPECT_EQ(done.draft->state, draft_state::sent);
+    EXPECT_EQ(done.draft->sent_id, "r-77");
+    EXPECT_EQ(done.draft->sent_at, t0 + 21min);
+    EXPECT_EQ(done.draft->version, 4);
+    EXPECT_EQ(store->get_draft(id).value, done.draft);
+    EXPECT_EQ(finish_send_wait(*store, sent).status, decide_status::conflict);
+    EXPECT_EQ(store->sent_since(t0 + 21min).value,
+              (std::vector<rules::time_point>{t0 + 21min}));
+    EXPECT_TRUE(store->sent_since(t0 + 22min).value.empty());
+
+    raw_db db(dir.db());
+    EXPECT_EQ(db.text("SELECT group_concat(actor || ' ' || action, ', ') FROM (SELECT * FROM "
+                      "audit WHERE draft_id = '" +
+                      id + "' ORDER BY seq)"),
+              "alice approve, rapportd send, rapportd sent");
+    EXPECT_EQ(db.number("SELECT count(*) FROM outbox WHERE event = 'draft.sent' AND draft_id = '" +
+                        id + "'"),
+              1);
+}
+
+TEST(store_send, permanent_failure_and_needs_review_keep_the_error_and_notify) {
+    temp_dir dir;
+    auto store = open_ok(dir.db());
+    const auto failed = approved_draft(*store, "m1");
+    const auto unsure = approved_draft(*store, "m2");
+    ASSERT_EQ(begin_send_wait(*store, failed).status, decide_status::changed);
+    ASSERT_EQ(begin_send_wait(*store, unsure).status, decide_status::changed);
+    auto f = outcome(failed, send_outcome::result::failed);
+    f.error = "reply_url answered 400: unknown thread";
+    EXPECT_EQ(finish_send_wait(*store, f).draft->state, draft_state::failed);
+    auto u = outcome(unsure, send_outcome::result::needs_review);
+    u.error = "no answer within 30 s";
+    const auto reviewed = finish_send_wait(*store, u);
+    EXPECT_EQ(reviewed.draft->state, draft_state::needs_review);
+    EXPECT_EQ(reviewed.draft->last_error, "no answer within 30 s");
+    EXPECT_EQ(store->get_draft(failed).value->last_error, "reply_url answered 400: unknown thread");
+    // A person may approve a draft under review again; it is due at once.
+    const auto re = decide_wait(*store, decision(unsure, approve_or_reject::approve));
+    ASSERT_EQ(re.status, decide_status::changed) << re.error;
+    EXPECT_EQ(re.draft->state, draft_state::approved);
+    EXPECT_EQ(store->due_drafts(t0 + 30min, 10).value.size(), 1U);
+    // A failed draft is final.
+    EXPECT_EQ(decide_wait(*store, decision(failed, approve_or_reject::approve)).status,
+              decide_status::conflict);
+
+    raw_db db(dir.db());
+    EXPECT_EQ(db.number("SELECT count(*) FROM outbox WHERE event IN ('draft.failed', "
+                        "'draft.needs_review')"),
+              2);
+}
+
+TEST(store_send, a_restart_turns_interrupted_sends_into_needs_review_unless_idempotent) {
+    temp_dir dir;
+    std::string plain;
+    std::string idempotent;
+    std::string untouched;
+    {
+        auto store = open_ok(dir.db());
+        plain = approved_draft(*store, "m1");
+        idempotent = approved_draft(*store, "m2", rules::priority::high, "dedupe-site");
+        untouched = approved_draft(*store, "m3");
+        ASSERT_EQ(begin_send_wait(*store, plain).status, decide_status::changed);
+        ASSERT_EQ(begin_send_wait(*store, idempotent).status, decide_status::changed);
+        // The process "dies" here: the store is dropped with both drafts `sending`.
+    }
+    auto store = open_ok(dir.db());
+    const auto recovered = wait_for<store_result<std::vector<draft_record>>>([&](auto done) {
+        store->recover_interrupted_sends({"dedupe-site"}, t0 + 1h, std::move(done));
+    });
+    ASSERT_TRUE(recovered.ok()) << recovered.error;
+    ASSERT_EQ(recovered.value.size(), 2U);
+    EXPECT_EQ(store->get_draft(plain).value->state, draft_state::needs_review);
+    EXPECT_NE(store->get_draft(plain).value->last_error->find("may or may not have been"),
+              std::string::npos);
+    EXPECT_EQ(store->get_draft(idempotent).value->state, draft_state::approved);
+    EXPECT_EQ(store->get_draft(untouched).value->state, draft_state::approved);
+    // Nothing is re-sent on its own: only the idempotent one and the untouched one are due.
+    EXPECT_EQ(store->due_drafts(t0 + 1h, 10).value.size(), 2U);
+}
+
+TEST(store, migrates_a_version_1_database_keeping_its_drafts) {
+    temp_dir dir;
+    std::string id;
+    {
+        auto store = open_ok(dir.db());
+        id = ingest_wait(*store, make_request(make_message("m1"))).draft_ids.at(0);
+    }
+    {
+        // Back to what schema version 1 was.
+        raw_db db(dir.db());
+        db.exec("DROP INDEX drafts_by_sent_at");
+        db.exec("ALTER TABLE drafts DROP COLUMN next_attempt_at");
+        db.exec("PRAGMA user_version = 1");
+    }
+    auto store = open_ok(dir.db());
+    raw_db db(dir.db());
+    EXPECT_EQ(db.number("PRAGMA user_version"), sqlite_store::schema_version());
+    const auto draft = store->get_draft(id);
+    ASSERT_TRUE(draft.ok()) << draft.error;
+    ASSERT_TRUE(draft.value);
+    EXPECT_EQ(draft.value->state, draft_state::pending);
+    EXPECT_FALSE(draft.value->next_attempt_at);
+}
+
 } // namespace
 } // namespace rapport::daemon
-
