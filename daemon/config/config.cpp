@@ -435,6 +435,10 @@ private:
                 if (const auto b = y_.boolean(e.value, setting)) {
                     a.idempotent = *b;
                 }
+            } else if (e.key == "sends_per_minute") {
+                if (const auto i = integer(e.value, "accounts[].sends_per_minute", setting)) {
+                    a.sends_per_minute = *i;
+                }
             } else if (e.key == "max_length") {
                 if (const auto i = integer(e.value, "accounts[].max_length", setting)) {
                     a.max_length = static_cast<std::size_t>(*i);

@@ -123,6 +123,9 @@ struct account {
     std::optional<std::string> reply_url;
     /// The receiver honours Idempotency-Key, so a send interrupted by a crash may be retried.
     bool idempotent = false;
+    /// Replies sent from this account per minute at most (a token bucket, so short bursts of
+    /// up to a tenth of it go out at once); the excess waits.
+    std::int64_t sends_per_minute = 30;
     /// Draft length limit for this account's platform, overriding the built-in one. Limits
     /// are per platform, so accounts of one platform that give it must agree.
     std::optional<std::size_t> max_length;

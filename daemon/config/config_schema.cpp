@@ -192,6 +192,15 @@ std::vector<config_property> build_properties() {
                         "is retried instead of left for review.",
          .default_json = bool_text(a.idempotent),
          .needs_restart = true},
+        {.name = "accounts[].sends_per_minute",
+         .kind = value_kind::integer,
+         .description = "Replies sent from this account per minute at most (bursts of a tenth "
+                        "of it go out at once); the excess waits. Platforms' own rate limits "
+                        "are honoured on top.",
+         .default_json = std::to_string(a.sends_per_minute),
+         .minimum = 1,
+         .maximum = 100000,
+         .needs_restart = true},
         {.name = "accounts[].max_length",
          .kind = value_kind::integer,
          .description = "Draft length limit for this account's platform, replacing the built-in "

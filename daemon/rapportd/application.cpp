@@ -5,6 +5,7 @@
 #include "daemon/config/secrets.hpp"
 #include "daemon/http/server.hpp"
 #include "daemon/metrics/metrics.hpp"
+#include "daemon/rapportd/async_store.hpp"
 #include "daemon/rapportd/draft_json.hpp"
 #include "daemon/store/sqlite_store.hpp"
 #include "rules/evaluator.hpp"
@@ -81,24 +82,6 @@ std::shared_ptr<spdlog::logger> make_logger(const config& c) {
             break;
     }
     return logger;
-}
-
-// Runs `start(done)`, a store operation that calls `done(result)` on the store's writer
-// thread, and resumes the awaiting coroutine on its own executor with the result.
-template <typename Result, typename Start, typename CompletionToken>
-auto async_store(Start start, CompletionToken&& token) {
-    return net::async_initiate<CompletionToken, void(Result)>(
-        [](auto handler, Start s) {
-            auto executor = net::get_associated_executor(handler);
-            // The store takes a std::function, which must be copyable; the handler is not.
-            auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-            s([shared, executor](Result result) {
-                net::post(executor, [shared, result = std::move(result)]() mutable {
-                    (*shared)(std::move(result));
-                });
-            });
-        },
-        token, std::move(start));
 }
 
 // Everything the running daemon shares between its threads.

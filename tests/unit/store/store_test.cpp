@@ -1,4 +1,5 @@
 #include "daemon/store/sqlite_store.hpp"
+#include "tests/support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -34,27 +35,10 @@ namespace fs = std::filesystem;
 const rules::time_point t0 = std::chrono::sys_days{std::chrono::year{2026} / 11 / 22};
 
 // A fresh directory for one test's database, removed afterwards.
-class temp_dir {
+class temp_dir : public rapport::testing::temp_dir {
 public:
-    temp_dir() {
-        static std::atomic<int> counter{0};
-        std::random_device random;
-        path_ = fs::temp_directory_path() /
-                ("rapport-store-test-" + std::to_string(::getpid()) + "-" +
-                 std::to_string(counter++) + "-" + std::to_string(random()));
-        fs::create_directories(path_);
-    }
-    temp_dir(const temp_dir&) = delete;
-    temp_dir& operator=(const temp_dir&) = delete;
-    ~temp_dir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-
-    [[nodiscard]] fs::path db() const { return path_ / "rapport.db"; }
-
-private:
-    fs::path path_;
+    temp_dir() : rapport::testing::temp_dir("rapport-store-test") {}
+    [[nodiscard]] fs::path db() const { return path() / "rapport.db"; }
 };
 
 std::unique_ptr<sqlite_store> open_ok(const fs::path& path) {
