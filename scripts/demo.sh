@@ -9,14 +9,21 @@ command -v curl >/dev/null || { echo "demo: curl is missing (apt-get install cur
 command -v openssl >/dev/null || { echo "demo: openssl is missing (apt-get install openssl)" >&2; exit 1; }
 
 cmake --preset release >/dev/null
-cmake --build --preset release --target rapportd rapportctl
+cmake --build --preset release --target rapportd rapportctl rapport-reply-sink
 rapportd=build/release/daemon/rapportd/rapportd
+sink=build/release/tests/fakes/rapport-reply-sink
+
+# The site's chat, standing in as the receiver of approved replies (the account's reply_url):
+# it checks each reply's signature and prints it here.
+RAPPORT_DEMO_SINK_SECRET=$(cat config/demo/secrets/kestrel-site-hmac) \
+    "$sink" --port 8099 --secret-env RAPPORT_DEMO_SINK_SECRET 2>/dev/null &
+receiver=$!
 
 mkdir -p state
 "$rapportd" --config config/demo/rapport.yaml --check
 "$rapportd" --config config/demo/rapport.yaml &
 daemon=$!
-trap 'kill -TERM $daemon 2>/dev/null; wait $daemon 2>/dev/null' EXIT INT TERM
+trap 'kill -TERM $daemon $receiver 2>/dev/null; wait $daemon $receiver 2>/dev/null' EXIT INT TERM
 for _ in $(seq 50); do
     curl -sf http://127.0.0.1:8080/readyz >/dev/null && break
     sleep 0.2
@@ -41,6 +48,11 @@ In another terminal:
   curl -s -H "Authorization: Bearer $RAPPORT_TOKEN" 'http://127.0.0.1:8080/v1/drafts?state=pending'
   curl -s -X POST -H "Authorization: Bearer $RAPPORT_TOKEN" \
        http://127.0.0.1:8080/v1/drafts/DRAFT_ID/approve -d '{"text": "your edited reply"}'
+
+The approved reply is sent to the site's chat, which prints it below in this terminal
+("reply d-... to message ..."); the draft's state becomes "sent":
+
+  curl -s -H "Authorization: Bearer $RAPPORT_TOKEN" http://127.0.0.1:8080/v1/drafts/DRAFT_ID
   curl -s http://127.0.0.1:8080/metrics | grep ^rapport_
 
 Ctrl-C stops rapportd (it drains and closes the store; the drafts stay in ./state).

@@ -3,7 +3,7 @@
 // platform's protocol and sorts the platform's answer into one of four outcomes.
 #pragma once
 
-#include "daemon/http/net.hpp"
+#include "adapters/common/net.hpp"
 #include "rules/message.hpp"
 
 #include <chrono>

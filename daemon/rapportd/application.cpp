@@ -1,18 +1,21 @@
 #include "daemon/rapportd/application.hpp"
 
 #include "adapters/common/signature.hpp"
+#include "adapters/common/https_client.hpp"
+#include "adapters/generic/sender.hpp"
 #include "adapters/generic/wire.hpp"
 #include "daemon/config/secrets.hpp"
 #include "daemon/http/server.hpp"
 #include "daemon/metrics/metrics.hpp"
 #include "daemon/rapportd/async_store.hpp"
+#include "daemon/rapportd/dispatcher.hpp"
 #include "daemon/rapportd/draft_json.hpp"
+#include "daemon/rapportd/logging.hpp"
 #include "daemon/store/sqlite_store.hpp"
 #include "rules/evaluator.hpp"
 #include "rules/json_text.hpp"
 #include "rules/loader.hpp"
 
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <systemd/sd-daemon.h>
 #include <boost/asio/io_context.hpp>
@@ -24,6 +27,7 @@
 #include <atomic>
 #include <charconv>
 #include <csignal>
+#include <future>
 #include <map>
 #include <thread>
 
@@ -57,33 +61,6 @@ void notify(const char* state) {
     sd_notify(0, state);
 }
 
-// Structured lines: `event key=value ...`. Under systemd (JOURNAL_STREAM names our stderr) the
-// journal adds the time, so lines carry only the syslog priority; in a terminal, colour.
-std::shared_ptr<spdlog::logger> make_logger(const config& c) {
-    auto logger = spdlog::stderr_color_mt("rapportd");
-    const char* journal = std::getenv("JOURNAL_STREAM");
-    if (journal != nullptr && *journal != '\0') {
-        logger->set_pattern("<%l> %v");
-    } else {
-        logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
-    }
-    switch (c.log.level) {
-        case log_level::debug:
-            logger->set_level(spdlog::level::debug);
-            break;
-        case log_level::info:
-            logger->set_level(spdlog::level::info);
-            break;
-        case log_level::warning:
-            logger->set_level(spdlog::level::warn);
-            break;
-        case log_level::error:
-            logger->set_level(spdlog::level::err);
-            break;
-    }
-    return logger;
-}
-
 // Everything the running daemon shares between its threads.
 class daemon_state {
 public:
@@ -101,6 +78,10 @@ public:
                                               "Draft state transitions, by new state.", {"state"});
         reloads_total_ = &metrics_.add_counter("rapport_playbook_reloads_total",
                                                "Playbook reloads, by result.", {"result"});
+        sends_total_ = &metrics_.add_counter(
+            "rapport_sends_total",
+            "Send attempts, by account and result (sent, retry, failed, needs_review).",
+            {"account", "result"});
         ingest_seconds_ = &metrics_
                                .add_histogram("rapport_ingest_seconds",
                                               "From a webhook's arrival to its message stored "
@@ -175,6 +156,85 @@ public:
 
     http::router routes();
 
+    /// Drafts left `sending` by a process that died mid-send go up for review (or back to
+    /// approved, for receivers that deduplicate). Before the dispatcher starts.
+    bool recover_interrupted_sends(const std::vector<dispatch_account>& accounts) {
+        std::promise<store_result<std::vector<draft_record>>> promise;
+        auto future = promise.get_future();
+        store_->recover_interrupted_sends(
+            idempotent_accounts(accounts), now_seconds(),
+            [&promise](store_result<std::vector<draft_record>> r) {
+                promise.set_value(std::move(r));
+            });
+        const auto recovered = future.get();
+        if (!recovered.ok()) {
+            log_->error("recover_sends_failed error=\"{}\"", recovered.error);
+            return false;
+        }
+        for (const draft_record& d : recovered.value) {
+            drafts_total_->with({std::string(to_string(d.state))}).increment();
+            log_->warn("send_interrupted draft={} account={} state={}", d.id, d.account,
+                       to_string(d.state));
+        }
+        return true;
+    }
+
+    /// One sender per account that can send; accounts without one get none (their drafts
+    /// fail with a message saying so).
+    std::vector<dispatch_account> dispatch_accounts(const adapters::https_client& client) const {
+        std::vector<dispatch_account> out;
+        for (const auto& a : config_.accounts) {
+            dispatch_account d;
+            d.id = a.id;
+            d.idempotent = a.idempotent;
+            d.sends_per_minute = a.sends_per_minute;
+            const auto secret = account_secrets_.find(a.id);
+            if (a.platform == "generic" && a.reply_url && secret != account_secrets_.end()) {
+                d.sender = std::make_shared<adapters::generic::reply_poster>(client, *a.reply_url,
+                                                                             secret->second);
+            } else {
+                d.cannot_send_because = "sending to " + a.platform + " is not built yet";
+            }
+            out.push_back(std::move(d));
+        }
+        return out;
+    }
+
+    /// What the dispatcher did, into metrics and the log.
+    void observe(const dispatch_event& e) {
+        if (!e.draft) {
+            if (e.what == "hourly_cap") {
+                log_->warn("sends_paused reason=hourly_cap max_sends_per_hour={}",
+                           config_.guardrails.max_sends_per_hour);
+            } else {
+                log_->error("dispatch_failed error=\"{}\"", e.detail);
+            }
+            return;
+        }
+        const draft_record& d = *e.draft;
+        drafts_total_->with({std::string(to_string(d.state))}).increment();
+        if (e.what == "sending") {
+            log_->debug("draft_sending draft={} account={} attempt={}", d.id, d.account,
+                        d.attempts);
+            return;
+        }
+        sends_total_->with({d.account, e.what}).increment();
+        if (e.what == "sent") {
+            log_->info("draft_sent draft={} account={} sent_id={} attempts={}", d.id, d.account,
+                       d.sent_id.value_or("-"), d.attempts);
+        } else if (e.what == "retry") {
+            log_->warn("draft_send_retry draft={} account={} attempt={} next_at={} error=\"{}\"",
+                       d.id, d.account, d.attempts,
+                       d.next_attempt_at ? rules::format_timestamp(*d.next_attempt_at) : "-",
+                       d.last_error.value_or(""));
+        } else {
+            log_->error("draft_send_{} draft={} account={} attempts={} error=\"{}\"", e.what,
+                        d.id, d.account, d.attempts, d.last_error.value_or(""));
+        }
+    }
+
+    void set_dispatcher(dispatcher* d) { dispatcher_ = d; }
+
     void set_ready(bool ready) { ready_.store(ready); }
     store& storage() { return *store_; }
     spdlog::logger& log() { return *log_; }
@@ -203,12 +263,14 @@ private:
     family<counter>* rule_matches_total_ = nullptr;
     family<counter>* drafts_total_ = nullptr;
     family<counter>* reloads_total_ = nullptr;
+    family<counter>* sends_total_ = nullptr;
     histogram* ingest_seconds_ = nullptr;
     std::shared_ptr<const rules::playbook_set> playbooks_;
     std::unique_ptr<store> store_;
     std::map<std::string, std::string, std::less<>> account_secrets_;
     std::vector<std::pair<std::string, std::string>> approver_tokens_; // token, approver
     std::atomic<bool> ready_{false};
+    dispatcher* dispatcher_ = nullptr;
 };
 
 const account* find_account(const config& c, std::string_view id) {
@@ -528,6 +590,9 @@ net::awaitable<http_response> daemon_state::decide(http_request request,
             drafts_total_->with({std::string(to_string(result.draft->state))}).increment();
             log_->info("draft_decided draft={} state={} by={}", draft_id,
                        to_string(result.draft->state), *approver_name);
+            if (result.draft->state == draft_state::approved && dispatcher_ != nullptr) {
+                dispatcher_->wake();
+            }
             break;
         case decide_status::unchanged:
             break;
@@ -601,6 +666,28 @@ int run_daemon(const config& c) {
         state.storage().close();
         return 1;
     }
+    // Sends go out through one client; TLS verification uses the system's CA store
+    // (OpenSSL honours SSL_CERT_FILE / SSL_CERT_DIR for a private CA).
+    std::optional<adapters::https_client> client;
+    try {
+        client.emplace(ioc.get_executor());
+    } catch (const std::exception& e) {
+        log->error("tls_setup_failed error=\"{}\"", e.what());
+        state.storage().close();
+        return 1;
+    }
+    const auto accounts = state.dispatch_accounts(*client);
+    if (!state.recover_interrupted_sends(accounts)) {
+        state.storage().close();
+        return 1;
+    }
+    dispatcher_options dispatch;
+    dispatch.max_sends_per_hour = c.guardrails.max_sends_per_hour;
+    dispatcher sender(ioc.get_executor(), state.storage(), accounts, dispatch,
+                      [&state](const dispatch_event& e) { state.observe(e); });
+    state.set_dispatcher(&sender);
+    sender.start();
+
     log->info("listening address={}:{}", c.server.listen.host, port);
     state.set_ready(true);
     notify("READY=1\nSTATUS=serving");
@@ -641,11 +728,18 @@ int run_daemon(const config& c) {
             notify("STOPPING=1");
             state.set_ready(false);
             watchdog.cancel();
-            server.on_stopped([&] {
-                state.storage().close();
-                log->info("stopped");
-                ioc.stop();
-            });
+            // The listener and the dispatcher drain side by side (each bounded at 10 s);
+            // the store closes after both.
+            auto remaining = std::make_shared<std::atomic<int>>(2);
+            auto one_done = [&, remaining] {
+                if (remaining->fetch_sub(1) == 1) {
+                    state.storage().close();
+                    log->info("stopped");
+                    ioc.stop();
+                }
+            };
+            server.on_stopped(one_done);
+            sender.stop(std::chrono::seconds(10), one_done);
             server.stop();
         };
     signals.async_wait(on_signal);

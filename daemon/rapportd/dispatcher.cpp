@@ -193,7 +193,9 @@ struct dispatcher::impl : std::enable_shared_from_this<impl> {
         const auto account = accounts.find(draft.account);
         if (account == accounts.end() || !account->second.sender) {
             result.what = adapters::delivery::outcome::failed;
-            result.error = "account '" + draft.account + "' cannot send: it is not configured";
+            result.error = "account '" + draft.account + "' cannot send: " +
+                           (account == accounts.end() ? std::string("it is not configured")
+                                                      : account->second.cannot_send_because);
         } else {
             adapters::outgoing_reply reply;
             reply.draft_id = draft.id;

@@ -33,7 +33,7 @@ struct dispatcher_options {
     /// Sends in flight at once.
     int max_in_flight = 8;
     /// After this many attempts a retryable failure fails the draft.
-    int max_attempts = 8;
+    int max_attempts = 12;
     /// Backoff after the first failed attempt; doubles with each one, up to `max_backoff`,
     /// and a random part (half of it at most) spreads retries apart.
     std::chrono::seconds first_backoff = std::chrono::seconds(2);
@@ -50,6 +50,8 @@ struct dispatch_account {
     /// The adapter that sends its replies; null when the account cannot send (its drafts fail
     /// with a message saying so).
     std::shared_ptr<adapters::reply_sender> sender;
+    /// Without a sender: why, for the failed draft's `last_error`.
+    std::string cannot_send_because;
     /// The receiver honours Idempotency-Key: an interrupted or unanswered send is retried
     /// instead of left for review.
     bool idempotent = false;

@@ -3,17 +3,25 @@
 #include "adapters/common/signature.hpp"
 #include "tests/support/daemon_process.hpp"
 #include "tests/support/http_client.hpp"
+#include "tests/support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
+#include <boost/json.hpp>
+#include <sqlite3.h>
 
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <mutex>
 #include <random>
+#include <thread>
 
 namespace {
 
@@ -35,7 +43,7 @@ approvers:
   - {name: bob, token_secret: bob-token, teams: [social]}
   - {name: carol, token_secret: carol-token, teams: [support]}
 accounts:
-  - {id: site, platform: generic, secret: site-hmac, reply_url: "http://127.0.0.1:9/replies"}
+  - {id: site, platform: generic, secret: site-hmac, reply_url: "http://127.0.0.1:SINK_PORT/replies"}
 )";
 
 const char* const complaint_playbook = R"(playbook: care
@@ -49,22 +57,26 @@ rules:
 class rapportd_fixture : public ::testing::Test {
 protected:
     void SetUp() override {
-        std::random_device rd;
-        dir_ = fs::temp_directory_path() / ("rapportd-test-" + std::to_string(rd()));
-        fs::create_directories(dir_ / "playbooks");
-        write("rapport.yaml", config_yaml);
         write("playbooks/care.yaml", complaint_playbook);
+        // The account's reply_url: a receiver that checks signatures and keeps the replies.
+        sink_ = std::make_unique<daemon_process>(
+            std::vector<std::string>{REPLY_SINK_PATH, "--secret-env", "SINK_SECRET", "--quiet"},
+            dir_, std::vector<std::string>{"SINK_SECRET=" + std::string(secret)},
+            dir_ / "sink.log");
+        const auto line = sink_->wait_for_log("listening port=", 20s);
+        ASSERT_TRUE(line) << sink_->log_text();
+        sink_port_ = static_cast<std::uint16_t>(std::stoi(line->substr(line->rfind('=') + 1)));
+        std::string yaml = config_yaml;
+        yaml.replace(yaml.find("SINK_PORT"), 9, std::to_string(sink_port_));
+        write("rapport.yaml", yaml);
     }
 
     void TearDown() override {
         daemon_.reset();
-        std::error_code ec;
-        fs::remove_all(dir_, ec);
+        sink_.reset();
     }
 
-    void write(const std::string& name, const std::string& text) {
-        std::ofstream(dir_ / name) << text;
-    }
+    void write(const std::string& name, const std::string& text) { temp_.write(name, text); }
 
     void start(std::vector<std::string> extra_env = {}) {
         std::vector<std::string> env{
@@ -96,9 +108,56 @@ protected:
 
     std::string metrics() { return http_call(port_, "GET", "/metrics").body; }
 
-    fs::path dir_;
+    // What the reply sink received, oldest first.
+    boost::json::array sink_replies() {
+        const auto r = http_call(sink_port_, "GET", "/_sink/replies");
+        EXPECT_EQ(r.status, 200);
+        return boost::json::parse(r.body).as_array();
+    }
+
+    // How the sink answers the next replies, e.g. {"status": 503, "count": 1}.
+    void sink_answers(const std::string& rule) {
+        ASSERT_EQ(http_call(sink_port_, "POST", "/_sink/answer", rule).status, 200);
+    }
+
+    boost::json::object draft(const std::string& id) {
+        const auto r = http_call(port_, "GET", "/v1/drafts/" + id, {}, as_alice);
+        EXPECT_EQ(r.status, 200) << r.body;
+        return boost::json::parse(r.body).as_object();
+    }
+
+    // Polls until the draft is in `state` (20 s at most: a bound for a hung test, not a
+    // timing claim).
+    bool draft_reaches(const std::string& id, std::string_view state) {
+        for (int i = 0; i < 400; ++i) {
+            if (draft(id).at("state").as_string() == state) {
+                return true;
+            }
+            std::this_thread::sleep_for(50ms);
+        }
+        return false;
+    }
+
+    // Polls until the sink has received `n` replies.
+    bool sink_receives(std::size_t n) {
+        for (int i = 0; i < 400; ++i) {
+            if (sink_replies().size() >= n) {
+                return true;
+            }
+            std::this_thread::sleep_for(50ms);
+        }
+        return false;
+    }
+
+    const std::vector<std::pair<std::string, std::string>> as_alice = {
+        {"Authorization", "Bearer alice"}};
+
+    rapport::testing::temp_dir temp_{"rapportd-test"};
+    const fs::path dir_ = temp_.path();
     std::unique_ptr<daemon_process> daemon_;
+    std::unique_ptr<daemon_process> sink_;
     std::uint16_t port_ = 0;
+    std::uint16_t sink_port_ = 0;
 };
 
 TEST_F(rapportd_fixture, a_signed_message_becomes_a_pending_draft_once) {
@@ -332,6 +391,286 @@ TEST_F(rapportd_fixture, check_reports_problems_and_exit_codes) {
     EXPECT_EQ(run_check(), 0);
     write("playbooks/care.yaml", "playbook: care\nrules: {}\n");
     EXPECT_EQ(run_check(), 1);
+}
+
+TEST_F(rapportd_fixture, an_approved_draft_is_sent_once_signed_with_its_idempotency_key) {
+    start();
+    const std::string id = draft_id_in(post_signed(message("m20", "my bike is broken")).body);
+    const std::string other = draft_id_in(post_signed(message("m21", "broken too")).body);
+    ASSERT_FALSE(id.empty());
+    EXPECT_EQ(http_call(port_, "POST", "/v1/drafts/" + other + "/reject", "", as_alice).status,
+              200);
+    const auto approved = http_call(port_, "POST", "/v1/drafts/" + id + "/approve",
+                                    R"({"text":"Sorry Sam, a new battery is on its way"})",
+                                    as_alice);
+    ASSERT_EQ(approved.status, 200) << approved.body;
+    ASSERT_TRUE(draft_reaches(id, "sent")) << daemon_->log_text();
+
+    const auto d = draft(id);
+    EXPECT_EQ(d.at("sent_id").as_string(), "sink-1");
+    EXPECT_EQ(d.at("attempts").as_int64(), 1);
+    EXPECT_TRUE(d.at("sent_at").is_string());
+    std::this_thread::sleep_for(300ms);  // time for a wrong second send to show up
+    const auto replies = sink_replies();
+    ASSERT_EQ(replies.size(), 1U) << boost::json::serialize(replies);
+    const auto& r = replies[0].as_object();
+    EXPECT_TRUE(r.at("signature_ok").as_bool());
+    EXPECT_EQ(r.at("idempotency_key").as_string(), id);
+    const auto body = boost::json::parse(r.at("body").as_string()).as_object();
+    EXPECT_EQ(body.at("draft_id").as_string(), id);
+    EXPECT_EQ(body.at("account").as_string(), "site");
+    EXPECT_EQ(body.at("in_reply_to").as_string(), "m20");
+    EXPECT_TRUE(body.at("thread_id").is_null());
+    EXPECT_EQ(body.at("text").as_string(), "Sorry Sam, a new battery is on its way");
+    EXPECT_EQ(body.at("private").as_bool(), false);
+    EXPECT_EQ(body.at("kind").as_string(), "reply");
+    EXPECT_EQ(draft(other).at("state").as_string(), "rejected");
+
+    const auto m = metrics();
+    EXPECT_NE(m.find("rapport_sends_total{account=\"site\",result=\"sent\"} 1\n"),
+              std::string::npos)
+        << m;
+    EXPECT_NE(m.find("rapport_drafts_total{state=\"sent\"} 1\n"), std::string::npos) << m;
+}
+
+TEST_F(rapportd_fixture, a_busy_receiver_is_retried_and_a_refusing_one_fails_the_draft) {
+    start();
+    sink_answers(R"({"status":503,"retry_after":"1","count":1})");
+    const std::string busy = draft_id_in(post_signed(message("m22", "my bike is broken")).body);
+    ASSERT_EQ(http_call(port_, "POST", "/v1/drafts/" + busy + "/approve", "", as_alice).status,
+              200);
+    ASSERT_TRUE(draft_reaches(busy, "sent")) << daemon_->log_text();
+    EXPECT_EQ(draft(busy).at("attempts").as_int64(), 2);
+    ASSERT_EQ(sink_replies().size(), 2U);
+    EXPECT_EQ(sink_replies()[0].at("answered").as_int64(), 503);
+
+    sink_answers(R"({"status":400,"count":1})");
+    const std::string refused = draft_id_in(post_signed(message("m23", "broken again")).body);
+    ASSERT_EQ(http_call(port_, "POST", "/v1/drafts/" + refused + "/approve", "", as_alice).status,
+              200);
+    ASSERT_TRUE(draft_reaches(refused, "failed")) << daemon_->log_text();
+    const auto d = draft(refused);
+    EXPECT_NE(std::string(d.at("last_error").as_string()).find("reply_url answered 400"),
+              std::string::npos)
+        << boost::json::serialize(d);
+    EXPECT_EQ(d.at("attempts").as_int64(), 1);
+    const auto m = metrics();
+    EXPECT_NE(m.find("rapport_sends_total{account=\"site\",result=\"retry\"} 1\n"),
+              std::string::npos)
+        << m;
+    EXPECT_NE(m.find("rapport_sends_total{account=\"site\",result=\"failed\"} 1\n"),
+              std::string::npos);
+}
+
+TEST_F(rapportd_fixture, a_send_cut_off_by_kill_9_waits_for_review_and_is_never_resent_alone) {
+    start();
+    sink_answers(R"({"hang":true,"count":1})");
+    const std::string id = draft_id_in(post_signed(message("m24", "my bike is broken")).body);
+    ASSERT_EQ(http_call(port_, "POST", "/v1/drafts/" + id + "/approve", "", as_alice).status, 200);
+    ASSERT_TRUE(sink_receives(1));  // the request is at the receiver, which does not answer
+    daemon_->signal(SIGKILL);
+    daemon_->wait(20s);
+
+    start();
+    ASSERT_TRUE(daemon_->wait_for_log("send_interrupted draft=" + id, 10s)) << daemon_->log_text();
+    auto d = draft(id);
+    EXPECT_EQ(d.at("state").as_string(), "needs_review");
+    EXPECT_NE(std::string(d.at("last_error").as_string()).find("may or may not"),
+              std::string::npos);
+    std::this_thread::sleep_for(1500ms);  // more than a dispatcher tick
+    EXPECT_EQ(sink_replies().size(), 1U) << "re-sent without a person deciding";
+
+    // A person looks, decides it should go (again), and it does.
+    ASSERT_EQ(http_call(port_, "POST", "/v1/drafts/" + id + "/approve", "", as_alice).status, 200);
+    ASSERT_TRUE(draft_reaches(id, "sent")) << daemon_->log_text();
+    EXPECT_EQ(sink_replies().size(), 2U);
+    EXPECT_EQ(draft(id).at("attempts").as_int64(), 2);
+}
+
+// Reads the daemon's database directly (WAL allows it while the daemon runs).
+class database {
+public:
+    explicit database(const fs::path& path) {
+        EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+        sqlite3_busy_timeout(db_, 5000);
+    }
+    ~database() { sqlite3_close_v2(db_); }
+    database(const database&) = delete;
+    database& operator=(const database&) = delete;
+
+    std::int64_t number(const std::string& sql) {
+        sqlite3_stmt* s = nullptr;
+        EXPECT_EQ(sqlite3_prepare_v2(db_, sql.c_str(), -1, &s, nullptr), SQLITE_OK)
+            << sqlite3_errmsg(db_);
+        std::int64_t v = -1;
+        if (sqlite3_step(s) == SQLITE_ROW) {
+            v = sqlite3_column_int64(s, 0);
+        }
+        sqlite3_finalize(s);
+        return v;
+    }
+
+private:
+    sqlite3* db_ = nullptr;
+};
+
+// Posts signed messages one after another until stopped, noting which ids got a 2xx. While
+// rapportd is down the posts fail and are simply not acknowledged.
+class message_stream {
+public:
+    explicit message_stream(std::function<int(const std::string& id)> post)
+        : post_(std::move(post)), thread_([this] { run(); }) {}
+    ~message_stream() { stop(); }
+    message_stream(const message_stream&) = delete;
+    message_stream& operator=(const message_stream&) = delete;
+
+    void stop() {
+        stopping_ = true;
+        if (thread_.joinable()) {
+            thread_.join();
+        }
+    }
+    std::vector<std::string> acknowledged() {
+        std::lock_guard lock{mutex_};
+        return acknowledged_;
+    }
+    std::size_t count() {
+        std::lock_guard lock{mutex_};
+        return acknowledged_.size();
+    }
+    /// Posts that got no 2xx.
+    int failures() const { return failures_.load(); }
+
+private:
+    void run() {
+        for (int n = 0; !stopping_; ++n) {
+            const std::string id = "s" + std::to_string(n);
+            if (post_(id) / 100 == 2) {
+                std::lock_guard lock{mutex_};
+                acknowledged_.push_back(id);
+            } else {
+                ++failures_;
+                std::this_thread::sleep_for(5ms);
+            }
+        }
+    }
+
+    std::function<int(const std::string&)> post_;
+    std::atomic<bool> stopping_{false};
+    std::atomic<int> failures_{0};
+    std::mutex mutex_;
+    std::vector<std::string> acknowledged_;
+    std::thread thread_;
+};
+
+TEST_F(rapportd_fixture, every_acknowledged_message_survives_kill_9_exactly_once) {
+    start();
+    std::atomic<std::uint16_t> port{port_};
+    message_stream stream([&](const std::string& id) {
+        const std::string body = message(id, "my bike is broken");
+        const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+        const auto s = rapport::adapters::sign_rapport(secret, body, now);
+        return http_call(port.load(), "POST", "/hooks/site", body,
+                         {{"X-Rapport-Timestamp", s.timestamp}, {"X-Rapport-Signature",
+                                                                 s.signature}})
+            .status;
+    });
+    std::mt19937 random{std::random_device{}()};
+    for (int round = 0; round < 4; ++round) {
+        // Let some messages in, then kill at a random moment.
+        const std::size_t before = stream.count();
+        for (int i = 0; i < 400 && stream.count() < before + 20; ++i) {
+            std::this_thread::sleep_for(10ms);
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(random() % 150));
+        daemon_->signal(SIGKILL);
+        daemon_->wait(20s);
+        start();
+        port = port_;
+    }
+    const std::size_t before = stream.count();
+    for (int i = 0; i < 400 && stream.count() < before + 20; ++i) {
+        std::this_thread::sleep_for(10ms);
+    }
+    stream.stop();
+    daemon_->signal(SIGTERM);
+    ASSERT_EQ(daemon_->wait(20s), 0) << daemon_->log_text();
+
+    const auto acknowledged = stream.acknowledged();
+    ASSERT_GT(acknowledged.size(), 80U);  // messages flowed in every round
+    database db(dir_ / "state" / "rapport.db");
+    for (const auto& id : acknowledged) {
+        ASSERT_EQ(db.number("SELECT count(*) FROM messages WHERE account = 'site' AND id = '" +
+                            id + "'"),
+                  1)
+            << id << " was acknowledged but is not stored";
+    }
+    // Nothing was processed twice: one draft per message, one history event per message.
+    EXPECT_EQ(db.number("SELECT count(*) FROM messages m WHERE (SELECT count(*) FROM drafts d "
+                        "WHERE d.account = m.account AND d.in_reply_to = m.id) != 1"),
+              0);
+    EXPECT_EQ(db.number("SELECT count(*) FROM person_events"),
+              db.number("SELECT count(*) FROM messages"));
+}
+
+TEST_F(rapportd_fixture, reloads_under_a_stream_lose_nothing_and_process_nothing_twice) {
+    start();
+    const std::uint16_t port = port_;
+    message_stream stream([&](const std::string& id) {
+        const std::string body = message(id, "my bike is broken");
+        const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+        const auto s = rapport::adapters::sign_rapport(secret, body, now);
+        return http_call(port, "POST", "/hooks/site", body,
+                         {{"X-Rapport-Timestamp", s.timestamp}, {"X-Rapport-Signature",
+                                                                 s.signature}})
+            .status;
+    });
+    for (int round = 0; round < 5; ++round) {
+        std::this_thread::sleep_for(100ms);
+        daemon_->signal(SIGHUP);
+    }
+    std::this_thread::sleep_for(200ms);
+    stream.stop();
+    const auto acknowledged = stream.acknowledged();
+    ASSERT_GT(acknowledged.size(), 20U);
+    EXPECT_EQ(stream.failures(), 0);  // reloads never turned a message away
+    daemon_->signal(SIGTERM);
+    ASSERT_EQ(daemon_->wait(20s), 0) << daemon_->log_text();
+    database db(dir_ / "state" / "rapport.db");
+    // Every post was answered 2xx (no gap during reloads) and stored exactly once.
+    EXPECT_EQ(db.number("SELECT count(*) FROM messages"),
+              static_cast<std::int64_t>(acknowledged.size()));
+    EXPECT_EQ(db.number("SELECT count(*) FROM drafts"),
+              static_cast<std::int64_t>(acknowledged.size()));
+    EXPECT_EQ(db.number("SELECT count(*) FROM person_events"),
+              static_cast<std::int64_t>(acknowledged.size()));
+}
+
+} // namespace
+
+namespace {
+
+TEST_F(rapportd_fixture, log_lines_carry_a_syslog_priority_and_no_time_for_the_journal) {
+    // systemd sets JOURNAL_STREAM to the device:inode of the stream stderr is connected to.
+    const fs::path log = dir_ / "rapportd.log";
+    std::ofstream(log).close();
+    struct stat st {};
+    ASSERT_EQ(stat(log.c_str(), &st), 0);
+    start({"JOURNAL_STREAM=" + std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino)});
+    daemon_->signal(SIGTERM);
+    ASSERT_EQ(daemon_->wait(20s), 0);
+    const std::string text = daemon_->log_text();
+    EXPECT_NE(text.find("<6>listening address=127.0.0.1:"), std::string::npos) << text;
+    EXPECT_NE(text.find("<6>stopped"), std::string::npos) << text;
+    EXPECT_EQ(text.find("2026-"), std::string::npos) << text;  // no timestamps
+}
+
+TEST_F(rapportd_fixture, log_lines_are_timestamped_when_not_on_the_journal) {
+    // A JOURNAL_STREAM naming some other stream (inherited from a parent) does not count.
+    start({"JOURNAL_STREAM=1:1"});
+    const std::string text = daemon_->log_text();
+    EXPECT_EQ(text.find("<6>"), std::string::npos) << text;
+    EXPECT_NE(text.find(" info listening address="), std::string::npos) << text;
 }
 
 } // namespace

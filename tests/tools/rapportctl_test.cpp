@@ -1,5 +1,6 @@
 // rapportctl as a user runs it: the real binary, its exit codes and output (CONTRACT §1, §4).
 #include "tests/support/process.hpp"
+#include "tests/support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
 
@@ -23,31 +24,16 @@ process_result ctl(std::vector<std::string> args, const std::string& input = {})
     return run_process(args, input);
 }
 
-// A scratch directory removed at the end of the test.
+// A scratch directory removed at the end of the test; paths as the command line wants them.
 class scratch_dir {
 public:
-    scratch_dir() {
-        std::random_device rd;
-        path_ = fs::temp_directory_path() / ("rapportctl-test-" + std::to_string(rd()));
-        fs::create_directories(path_);
-    }
-    ~scratch_dir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    scratch_dir(const scratch_dir&) = delete;
-    scratch_dir& operator=(const scratch_dir&) = delete;
-
     std::string write(const std::string& name, const std::string& text) const {
-        const fs::path p = path_ / name;
-        fs::create_directories(p.parent_path());
-        std::ofstream(p) << text;
-        return p.string();
+        return dir_.write(name, text).string();
     }
-    std::string path() const { return path_.string(); }
+    std::string path() const { return dir_.path().string(); }
 
 private:
-    fs::path path_;
+    rapport::testing::temp_dir dir_{"rapportctl-test"};
 };
 
 std::vector<std::string> lines(const std::string& text) {

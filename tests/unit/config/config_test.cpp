@@ -138,6 +138,7 @@ TEST(config, contract_example_loads) {
     EXPECT_EQ(a.secret, (secret_ref{"acme-site-hmac", "accounts[0].secret", 24, 5}));
     EXPECT_EQ(a.reply_url, "https://chat.acme.example/rapport/replies");
     EXPECT_FALSE(a.idempotent);
+    EXPECT_EQ(a.sends_per_minute, 30);
     EXPECT_EQ(a.max_length, std::nullopt);
 
     EXPECT_EQ(teams(c), (std::set<std::string, std::less<>>{"social", "support"}));
@@ -239,7 +240,7 @@ approvers:
   - {name: a, token_secret: ta, teams: [support], admin: yes}
   - {name: b, token_secret: tb, teams: ["*", social]}
 accounts:
-  - {id: m-1, platform: mastodon, max_length: 480, idempotent: true}
+  - {id: m-1, platform: mastodon, max_length: 480, idempotent: true, sends_per_minute: 5}
   - {id: m-2, platform: mastodon, max_length: 480, secret: m2.token}
   - {id: x, platform: x, reply_url: "http://localhost:9000/r"}
   - {id: loop, platform: generic, secret: s, reply_url: "http://127.1.2.3/r?x=1"}
@@ -254,6 +255,7 @@ accounts:
     EXPECT_TRUE(c.approvers[0].admin);
     EXPECT_EQ(teams(c), (std::set<std::string, std::less<>>{"social", "support"}));
     EXPECT_TRUE(c.accounts[0].idempotent);
+    EXPECT_EQ(c.accounts[0].sends_per_minute, 5);
     EXPECT_EQ(c.accounts[0].max_length, 480u);
     EXPECT_EQ(c.accounts[1].secret->name, "m2.token");
     EXPECT_EQ(platform_length_limits(c),
@@ -460,6 +462,10 @@ TEST(config, wrong_types) {
     EXPECT_EQ(error("playbooks: /p\naccounts:\n  - {id: a, platform: slack, max_length: 0}\n"),
               "r.yaml:3:42: error: 'accounts[0].max_length' must be a whole number from 1 to "
               "100000, got '0'");
+    EXPECT_EQ(
+        error("playbooks: /p\naccounts:\n  - {id: a, platform: slack, sends_per_minute: -3}\n"),
+        "r.yaml:3:48: error: 'accounts[0].sends_per_minute' must be a whole number from 1 to "
+        "100000, got '-3'");
 }
 
 TEST(config, approver_rules) {
@@ -724,6 +730,25 @@ TEST(config, committed_json_schema_matches_the_generated_one) {
         << committed << " is stale: run config_test with RAPPORT_UPDATE_SCHEMA=1 and commit it";
 }
 
+TEST(config, committed_reference_matches_the_generated_one) {
+    const fs::path committed = fs::path(RAPPORT_SOURCE_DIR) / "docs" / "configuration.md";
+    const std::string generated =
+        "# rapportd configuration reference\n\n"
+        "Every key of the config file (CONTRACT §2), generated from the same table the loader\n"
+        "and config/schema/rapport.config.schema.json use. Unknown keys are errors.\n\n" +
+        config_reference_markdown();
+    // RAPPORT_UPDATE_SCHEMA=1 rewrites it too.
+    if (const char* update = std::getenv("RAPPORT_UPDATE_SCHEMA"); update && *update == '1') {
+        write_file(committed, generated);
+    }
+    std::ifstream in(committed, std::ios::binary);
+    ASSERT_TRUE(in) << "missing " << committed;
+    std::ostringstream text;
+    text << in.rdbuf();
+    EXPECT_EQ(text.str(), generated)
+        << committed << " is stale: run config_test with RAPPORT_UPDATE_SCHEMA=1 and commit it";
+}
+
 TEST(config, json_schema_describes_the_table) {
     const boost::json::value schema = boost::json::parse(config_json_schema());
     EXPECT_EQ(schema.at("$schema"), "https://json-schema.org/draft/2020-12/schema");
@@ -778,7 +803,7 @@ TEST(config, schema_table_is_consistent) {
               (std::vector<std::string_view>{"listen", "max_body_bytes", "threads"}));
     EXPECT_EQ(config_child_keys("accounts[]"),
               (std::vector<std::string_view>{"id", "platform", "secret", "reply_url", "idempotent",
-                                             "max_length"}));
+                                             "sends_per_minute", "max_length"}));
     EXPECT_EQ(config_child_keys(""),
               (std::vector<std::string_view>{"server", "state", "playbooks", "secrets_dir", "log",
                                              "approvers", "approval", "guardrails", "accounts"}));

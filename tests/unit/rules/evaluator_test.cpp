@@ -1,4 +1,5 @@
 #include "rules/evaluator.hpp"
+#include "tests/support/temp_dir.hpp"
 
 #include "rules/decision.hpp"
 #include "rules/diagnostic.hpp"
@@ -168,32 +169,12 @@ history_event offer_event(time_point when, std::string pool) {
 }
 
 // A directory under the system temp dir for codes files, removed afterwards.
-class temp_dir {
+class temp_dir : public rapport::testing::temp_dir {
 public:
-    temp_dir() {
-        std::random_device random;
-        path_ = std::filesystem::temp_directory_path() /
-                ("rapport-evaluator-test-" + std::to_string(random()) + "-" +
-                 std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
-        std::filesystem::create_directories(path_);
-    }
-    ~temp_dir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path_, ec);
-    }
-    temp_dir(const temp_dir&) = delete;
-    temp_dir& operator=(const temp_dir&) = delete;
-
-    void write(const std::string& name, std::string_view content) const {
-        std::ofstream out(path_ / name, std::ios::binary);
-        out << content;
-    }
+    temp_dir() : rapport::testing::temp_dir("rapport-evaluator-test") {}
     [[nodiscard]] std::string file(const std::string& name) const {
-        return (path_ / name).string();
+        return (path() / name).string();
     }
-
-private:
-    std::filesystem::path path_;
 };
 
 // A ledger with fixed answers that records what it was asked.

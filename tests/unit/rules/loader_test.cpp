@@ -1,4 +1,5 @@
 #include "rules/loader.hpp"
+#include "tests/support/temp_dir.hpp"
 
 #include "rules/text.hpp"
 
@@ -56,37 +57,7 @@ load_options with_config() {
 }
 
 // A fresh directory under the system temp dir, removed with everything in it at the end.
-class temp_dir {
-public:
-    temp_dir() {
-        const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-        std::random_device random;
-        path_ = fs::temp_directory_path() /
-                ("rapport-loader-test-" + std::string(info != nullptr ? info->name() : "x") + "-" +
-                 std::to_string(random()) + "-" + std::to_string(random()));
-        fs::create_directories(path_);
-    }
-    ~temp_dir() {
-        std::error_code ec;
-        fs::permissions(path_, fs::perms::owner_all, fs::perm_options::add, ec);
-        fs::remove_all(path_, ec);
-    }
-    temp_dir(const temp_dir&) = delete;
-    temp_dir& operator=(const temp_dir&) = delete;
-
-    [[nodiscard]] const fs::path& path() const { return path_; }
-
-    fs::path write(const fs::path& relative, std::string_view content) const {
-        const fs::path p = path_ / relative;
-        fs::create_directories(p.parent_path());
-        std::ofstream out(p, std::ios::binary);
-        out << content;
-        return p;
-    }
-
-private:
-    fs::path path_;
-};
+using rapport::testing::temp_dir;
 
 // 1-based line of the first line of `text` that contains `needle`.
 int line_of(std::string_view text, std::string_view needle) {
