@@ -9,8 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "adapters/common/net.hpp"
 #include "daemon/http/message.hpp"
-#include "daemon/http/net.hpp"
 
 namespace rapport::http {
 

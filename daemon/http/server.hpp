@@ -9,8 +9,8 @@
 #include <memory>
 #include <string>
 
+#include "adapters/common/net.hpp"
 #include "daemon/http/message.hpp"
-#include "daemon/http/net.hpp"
 #include "daemon/http/router.hpp"
 
 namespace boost::asio {

@@ -1,5 +1,6 @@
-// The one place that names Asio for the daemon: the `net` alias and the two completion tokens
-// every async call must spell out, since Boost 1.81 has no default completion token (STYLE §0, §4).
+// The one place that names Asio for the whole program, adapters and daemon alike: the `net` alias
+// and the two completion tokens every async call must spell out, since Boost 1.81 has no default
+// completion token (STYLE §0, §4).
 #pragma once
 
 #include <boost/asio/as_tuple.hpp>
