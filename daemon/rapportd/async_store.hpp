@@ -1,7 +1,7 @@
 // The bridge from the store's completion callbacks (run on its writer thread) to coroutines.
 #pragma once
 
-#include "daemon/http/net.hpp"
+#include "adapters/common/net.hpp"
 
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/associated_executor.hpp>

@@ -518,8 +518,9 @@ private:
 // rapportd is down the posts fail and are simply not acknowledged.
 class message_stream {
 public:
-    explicit message_stream(std::function<int(const std::string& id)> post)
-        : post_(std::move(post)), thread_([this] { run(); }) {}
+    explicit message_stream(std::function<int(const std::string& id)> post,
+                            std::string prefix = "s")
+        : post_(std::move(post)), prefix_(std::move(prefix)), thread_([this] { run(); }) {}
     ~message_stream() { stop(); }
     message_stream(const message_stream&) = delete;
     message_stream& operator=(const message_stream&) = delete;
@@ -544,7 +545,7 @@ public:
 private:
     void run() {
         for (int n = 0; !stopping_; ++n) {
-            const std::string id = "s" + std::to_string(n);
+            const std::string id = prefix_ + std::to_string(n);
             if (post_(id) / 100 == 2) {
                 std::lock_guard lock{mutex_};
                 acknowledged_.push_back(id);
@@ -556,6 +557,7 @@ private:
     }
 
     std::function<int(const std::string&)> post_;
+    std::string prefix_;
     std::atomic<bool> stopping_{false};
     std::atomic<int> failures_{0};
     std::mutex mutex_;
@@ -566,7 +568,7 @@ private:
 TEST_F(rapportd_fixture, every_acknowledged_message_survives_kill_9_exactly_once) {
     start();
     std::atomic<std::uint16_t> port{port_};
-    message_stream stream([&](const std::string& id) {
+    const auto post = [&](const std::string& id) {
         const std::string body = message(id, "my bike is broken");
         const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
         const auto s = rapport::adapters::sign_rapport(secret, body, now);
@@ -574,30 +576,46 @@ TEST_F(rapportd_fixture, every_acknowledged_message_survives_kill_9_exactly_once
                          {{"X-Rapport-Timestamp", s.timestamp}, {"X-Rapport-Signature",
                                                                  s.signature}})
             .status;
-    });
-    std::mt19937 random{std::random_device{}()};
-    for (int round = 0; round < 4; ++round) {
-        // Let some messages in, then kill at a random moment.
-        const std::size_t before = stream.count();
-        for (int i = 0; i < 400 && stream.count() < before + 20; ++i) {
+    };
+    // Three senders at once, so a kill lands with requests queued for the same group commit.
+    std::vector<std::unique_ptr<message_stream>> streams;
+    for (const char* prefix : {"a", "b", "c"}) {
+        streams.push_back(std::make_unique<message_stream>(post, prefix));
+    }
+    const auto total = [&] {
+        std::size_t n = 0;
+        for (auto& s : streams) {
+            n += s->count();
+        }
+        return n;
+    };
+    const auto let_messages_in = [&](std::size_t n) {
+        const std::size_t before = total();
+        for (int i = 0; i < 1000 && total() < before + n; ++i) {
             std::this_thread::sleep_for(10ms);
         }
-        std::this_thread::sleep_for(std::chrono::milliseconds(random() % 150));
+    };
+    std::mt19937 random{std::random_device{}()};
+    constexpr int kills = 6;
+    for (int round = 0; round < kills; ++round) {
+        let_messages_in(30);
+        std::this_thread::sleep_for(std::chrono::milliseconds(random() % 100));
         daemon_->signal(SIGKILL);
         daemon_->wait(20s);
         start();
         port = port_;
     }
-    const std::size_t before = stream.count();
-    for (int i = 0; i < 400 && stream.count() < before + 20; ++i) {
-        std::this_thread::sleep_for(10ms);
+    let_messages_in(30);
+    std::vector<std::string> acknowledged;
+    for (auto& s : streams) {
+        s->stop();
+        const auto ids = s->acknowledged();
+        acknowledged.insert(acknowledged.end(), ids.begin(), ids.end());
     }
-    stream.stop();
     daemon_->signal(SIGTERM);
     ASSERT_EQ(daemon_->wait(20s), 0) << daemon_->log_text();
 
-    const auto acknowledged = stream.acknowledged();
-    ASSERT_GT(acknowledged.size(), 80U);  // messages flowed in every round
+    ASSERT_GE(acknowledged.size(), static_cast<std::size_t>(30 * (kills + 1)));
     database db(dir_ / "state" / "rapport.db");
     for (const auto& id : acknowledged) {
         ASSERT_EQ(db.number("SELECT count(*) FROM messages WHERE account = 'site' AND id = '" +
