@@ -85,6 +85,9 @@ protected:
         if (thread_.joinable()) {
             thread_.join();
         }
+        // As rapportd does: the store closes (its writer thread ends, with the completion
+        // handlers it holds) before the io_context those handlers belong to goes away.
+        store_->close();
         dispatcher_.reset();
     }
 
