@@ -356,8 +356,8 @@ net::awaitable<http_response> daemon_state::hook(http_request request, route_par
         }
         ingest_seconds_->observe(
             std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-        log_->info("message_stored account={} id={} drafts={}", account_id, message.id,
-                   result.draft_ids.size());
+        log_->debug("message_stored account={} id={} drafts={}", account_id, message.id,
+                    result.draft_ids.size());
     }
     co_return http::json_response(200, std::move(body));
 }
