@@ -179,6 +179,22 @@ public:
         return {};
     }
 
+    /// Runs one statement without parameters or results from the statement cache: for the
+    /// BEGIN, SAVEPOINT and COMMIT of every group, which exec() would compile each time. `sql`
+    /// has static storage, as for prepare(). Returns the error, empty on success.
+    std::string run(const char* sql) {
+        sqlite3_stmt* stmt = prepare(sql);
+        if (stmt == nullptr) {
+            return sqlite3_errmsg(db_);
+        }
+        std::string error;
+        if (sqlite3_step(stmt) != SQLITE_DONE) {
+            error = sqlite3_errmsg(db_);
+        }
+        sqlite3_reset(stmt);
+        return error;
+    }
+
     /// The cached statement for `sql` (a string with static storage: the cache keys on its
     /// address), reset and with no bindings; nullptr when it does not compile.
     sqlite3_stmt* prepare(const char* sql) {
@@ -529,7 +545,7 @@ struct sqlite_store::impl {
 
     void write_group(std::vector<job>& group, std::vector<std::string>& errors) {
         errors.assign(group.size(), std::string{});
-        if (std::string error = writer.exec("BEGIN IMMEDIATE"); !error.empty()) {
+        if (std::string error = writer.run("BEGIN IMMEDIATE"); !error.empty()) {
             for (auto& e : errors) {
                 e = "begin: " + error;
             }
@@ -537,17 +553,17 @@ struct sqlite_store::impl {
         }
         for (std::size_t i = 0; i < group.size(); ++i) {
             // A savepoint per job: one that fails is undone alone, the others commit.
-            std::string error = writer.exec("SAVEPOINT request");
+            std::string error = writer.run("SAVEPOINT request");
             if (error.empty()) {
                 error = group[i].write(*this);
                 if (!error.empty()) {
-                    writer.exec("ROLLBACK TO request");
+                    writer.run("ROLLBACK TO request");
                 }
-                writer.exec("RELEASE request");
+                writer.run("RELEASE request");
             }
             errors[i] = std::move(error);
         }
-        if (std::string error = writer.exec("COMMIT"); !error.empty()) {
+        if (std::string error = writer.run("COMMIT"); !error.empty()) {
             writer.exec("ROLLBACK");
             for (auto& e : errors) {
                 e = "commit: " + error;
