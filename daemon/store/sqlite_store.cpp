@@ -131,6 +131,15 @@ rules::time_point time_of(std::int64_t s) {
     return rules::time_point{rules::duration{s}};
 }
 
+// SQLite counts its memory use by default, under one global mutex taken on every allocation and
+// free of every connection, so the writer and the readers queue on it; nothing here reads the
+// counts. Only possible before SQLite initializes: once something else in the process has used
+// SQLite, sqlite3_config refuses and changes nothing.
+void turn_off_memory_statistics() {
+    static const int done = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    (void)done;
+}
+
 std::string sqlite_error(sqlite3* db, std::string_view what) {
     std::string error{what};
     error.append(": ");
@@ -794,6 +803,7 @@ int sqlite_store::schema_version() {
 }
 
 sqlite_open_result sqlite_store::open(const std::filesystem::path& path) {
+    turn_off_memory_statistics();
     auto state = std::make_unique<impl>();
     state->path = path.string();
     connection& c = state->writer;
