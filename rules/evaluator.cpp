@@ -6,6 +6,26 @@
 
 namespace rapport::rules {
 
+namespace detail {
+
+// One evaluation's history, asked of its source on first use only.
+class lazy_history {
+public:
+    explicit lazy_history(history_source& source) : source_(source) {}
+    [[nodiscard]] const person_history& get() {
+        if (got_ == nullptr) {
+            got_ = &source_.get();
+        }
+        return *got_;
+    }
+
+private:
+    history_source& source_;
+    const person_history* got_ = nullptr;
+};
+
+} // namespace detail
+
 evaluator::evaluator(std::shared_ptr<const playbook_set> set) : set_(std::move(set)) {
     term_set_epoch_.assign(set_->term_sets.size(), 0);
     candidate_epoch_.assign(set_->rules.size(), 0);
@@ -203,10 +223,11 @@ void evaluator::find_candidates(const message& m) {
 
 bool evaluator::holds(const conditions& c,
                       const message& m,
-                      const person_history& history,
+                      detail::lazy_history& history,
                       time_point now,
                       int sentiment) const {
-    // Cheapest first; the query, already likely true for a candidate, last.
+    // Cheapest first; then the query, already likely true for a candidate; the person's
+    // history last, as it may have to be read from the store.
     if ((c.kinds & (1U << static_cast<unsigned>(m.kind))) == 0 ||
         (!c.platforms.empty() && !contains(c.platforms, m.platform)) ||
         (!c.accounts.empty() && !contains(c.accounts, m.account)) ||
@@ -227,13 +248,16 @@ bool evaluator::holds(const conditions& c,
     if (c.hours && !hours_hold(*c.hours, now)) {
         return false;
     }
+    if (c.query && !query_holds(*c.query, c.query->root)) {
+        return false;
+    }
     for (const auto& cc : c.person) {
-        const int n = count_events(history, cc, now);
+        const int n = count_events(history.get(), cc, now);
         if ((cc.at_least && n < *cc.at_least) || (cc.at_most && n > *cc.at_most)) {
             return false;
         }
     }
-    return !c.query || query_holds(*c.query, c.query->root);
+    return true;
 }
 
 namespace {
@@ -241,12 +265,12 @@ namespace {
 // Why an offer from `pool` cannot be made now, or empty. `pending` counts offers from the same
 // pool earlier in this decision: they use the budget and the codes too.
 std::string offer_skip_reason(const offer_pool& pool,
-                              const person_history& history,
+                              detail::lazy_history& history,
                               time_point now,
                               const offer_ledger* ledger,
                               int pending) {
     if (pool.cooldown) {
-        for (const auto& e : history.events) {
+        for (const auto& e : history.get().events) {
             if (e.what == history_event::kind::offer && e.pool == pool.name &&
                 in_window(e.at, now, *pool.cooldown)) {
                 return "cooldown";
@@ -277,13 +301,32 @@ std::string_view question_answered_by(const playbook_set& set, const message& m)
     return it == set.insights.end() ? std::string_view() : it->second.question;
 }
 
+// A history that is already in memory.
+class loaded_history final : public history_source {
+public:
+    explicit loaded_history(const person_history& history) : history_(history) {}
+    const person_history& get() override { return history_; }
+
+private:
+    const person_history& history_;
+};
+
 } // namespace
 
 decision evaluator::evaluate(const message& m,
                              const person_history& history,
                              time_point now,
                              const offer_ledger* ledger) {
+    loaded_history source(history);
+    return evaluate(m, source, now, ledger);
+}
+
+decision evaluator::evaluate(const message& m,
+                             history_source& source,
+                             time_point now,
+                             const offer_ledger* ledger) {
     const playbook_set& set = *set_;
+    detail::lazy_history history(source);
     find_candidates(m);
 
     decision d;

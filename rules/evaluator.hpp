@@ -15,6 +15,10 @@
 
 namespace rapport::rules {
 
+namespace detail {
+class lazy_history;
+} // namespace detail
+
 /// Evaluates messages against one playbook set. Holds per-thread scratch memory: use one
 /// evaluator per thread (they are cheap once warm). The set is shared and never modified.
 class evaluator {
@@ -28,6 +32,13 @@ public:
                                     time_point now,
                                     const offer_ledger* ledger = nullptr);
 
+    /// The same, asking `history` for the person's history only if a rule needs it (see
+    /// history_source::get).
+    [[nodiscard]] decision evaluate(const message& m,
+                                    history_source& history,
+                                    time_point now,
+                                    const offer_ledger* ledger = nullptr);
+
     [[nodiscard]] const playbook_set& set() const { return *set_; }
 
 private:
@@ -35,7 +46,7 @@ private:
     void find_candidates(const message& m);
     [[nodiscard]] bool holds(const conditions& c,
                              const message& m,
-                             const person_history& history,
+                             detail::lazy_history& history,
                              time_point now,
                              int sentiment) const;
     [[nodiscard]] bool query_holds(const compiled_query& q, std::uint32_t node) const;

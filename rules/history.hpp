@@ -29,6 +29,17 @@ struct person_history {
     std::vector<history_event> events;
 };
 
+/// Where evaluation gets a person's history when it needs it. The daemon reads it from its
+/// store, and most messages match no rule that looks at history, so it is asked for lazily.
+class history_source {
+public:
+    virtual ~history_source() = default;
+    /// The person's history. evaluator::evaluate calls this at most once per message, and only
+    /// for a rule with a `person` condition whose other conditions hold, or one that offers
+    /// from a pool with a cooldown. The reference must stay valid until evaluate returns.
+    [[nodiscard]] virtual const person_history& get() = 0;
+};
+
 /// Offer budgets and code pools, which span all people. The daemon answers from its store;
 /// simulate and tests use replay_ledger.
 class offer_ledger {

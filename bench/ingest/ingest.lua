@@ -1,6 +1,6 @@
 -- wrk script: POSTs the pre-signed webhooks of gen_signed.py, each thread its own share, so no
 -- message is sent twice. Args: FILE THREADS [REQUESTS_PER_SECOND_PER_CONNECTION] (0 or absent:
--- as fast as it can).
+-- as fast as it can) [ACCOUNT] (default bench).
 local threads = {}
 local counter = 0
 
@@ -14,10 +14,11 @@ function init(args)
     requests = {}
     local n = 0
     local stride = tonumber(args[2])
+    local path = "/hooks/" .. (args[4] or "bench")
     for line in io.lines(args[1]) do
         if n % stride == id then
             local ts, sig, body = line:match("^(%d+)\t([^\t]+)\t(.*)$")
-            requests[#requests + 1] = wrk.format("POST", "/hooks/bench", {
+            requests[#requests + 1] = wrk.format("POST", path, {
                 ["Content-Type"] = "application/json",
                 ["X-Rapport-Timestamp"] = ts,
                 ["X-Rapport-Signature"] = sig,

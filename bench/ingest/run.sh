@@ -4,12 +4,18 @@
 # connections; interleaved rounds. Then p99 at half of rapportd's peak, and idle RSS.
 #
 #   bench/ingest/run.sh [SECONDS] [CONNECTIONS]
+#
+# RAPPORTD_THREADS sets rapportd's server.threads (default 2). ACCOUNT=kestrel-site posts to an
+# account that every example playbook serves (drafts, and person history for some messages)
+# instead of "bench", which only the listening and insights playbooks see.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root"
 seconds=${1:-10}
 connections=${2:-64}
 threads=2
+rapportd_threads=${RAPPORTD_THREADS:-2}
+account=${ACCOUNT:-bench}
 
 for tool in wrk nginx python3; do
     command -v "$tool" >/dev/null || [ -x "/usr/sbin/$tool" ] ||
@@ -41,10 +47,10 @@ http {
 CONF
 /usr/sbin/nginx -c "$work/nginx/nginx.conf" -p "$work/nginx"
 
-# rapportd with the example playbooks; a generic account "bench" receives the load.
+# rapportd with the example playbooks; the generic account $account receives the load.
 rapportd_port=$(free_port)
 cat > "$work/rapport.yaml" <<CONF
-server: {listen: "127.0.0.1:$rapportd_port", threads: 2}
+server: {listen: "127.0.0.1:$rapportd_port", threads: $rapportd_threads}
 state: $work/state
 playbooks: $root/config/playbooks
 approvers: [{name: bench, token_secret: bench-token, teams: [support, social]}]
@@ -63,7 +69,7 @@ idle_rss=$(awk '/VmRSS/ {print $2}' "/proc/$(cat "$work/rapportd.pid")/status")
 
 run() { # NAME PORT FILE [RATE_PER_CONNECTION]
     wrk -t$threads -c"$connections" -d"${seconds}s" --latency -s bench/ingest/ingest.lua \
-        "http://127.0.0.1:$2" -- "$3" "$threads" "${4:-0}" > "$work/$1.out"
+        "http://127.0.0.1:$2" -- "$3" "$threads" "${4:-0}" "$account" > "$work/$1.out"
     local rps p99
     rps=$(awk '/Requests\/sec/ {print $2}' "$work/$1.out")
     p99=$(awk '/^p50_ms/ {print $4}' "$work/$1.out")
@@ -88,7 +94,7 @@ half=$(run rapportd-half "$rapportd_port" "$work/signed-half.txt" "$half_rate")
 stored=$(sqlite3 "$work/state/rapport.db" 'select count(*) from messages' 2>/dev/null || echo "?")
 cat <<REPORT
 
-== summary ($(date -u +%FT%TZ), $(nproc) cores, wrk -t$threads -c$connections -d${seconds}s)
+== summary ($(date -u +%FT%TZ), $(nproc) cores, wrk -t$threads -c$connections -d${seconds}s, rapportd threads $rapportd_threads, account $account)
 nginx fixed 200 (ceiling):        $ceiling requests/s (best of 2)
 rapportd, durable ingest:         $peak requests/s (best of 2), ratio $(awk -v a="$peak" -v b="$ceiling" 'BEGIN {printf "%.2f", a / b}') (target >= 0.30)
 rapportd at half its peak rate:   $half

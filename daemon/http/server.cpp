@@ -41,8 +41,18 @@ namespace {
 /// One accepted socket. The stream's executor is the connection's own strand; `busy` and the
 /// stream are touched only there.
 struct connection {
-    connection(tcp::socket s, std::uint64_t i, bool r) : stream(std::move(s)), id(i), refused(r) {}
+    connection(tcp::socket s, std::uint64_t i, bool r) : stream(std::move(s)), id(i), refused(r) {
+        // Once per connection rather than a getpeername() call per request.
+        error_code ec;
+        const auto ep = stream.socket().remote_endpoint(ec);
+        if (!ec) {
+            remote_address = ep.address().to_string();
+            remote_port = ep.port();
+        }
+    }
     beast::tcp_stream stream;
+    std::string remote_address;
+    unsigned short remote_port = 0;
     net::cancellation_signal cancel; ///< bound to the session's co_spawn (terminal at force stop)
     std::uint64_t id;
     bool refused;      ///< over the connection limit: answered 503 and closed
@@ -205,7 +215,9 @@ net::awaitable<http_response> run_handler(state_ptr st, http_request req) {
 }
 
 /// Fills an http_request from a parsed Beast message; false if the query string is malformed.
-bool to_request(bhttp::request<bhttp::string_body>&& msg, connection& conn, http_request& out) {
+bool to_request(bhttp::request<bhttp::string_body>&& msg,
+                const connection& conn,
+                http_request& out) {
     out.method = std::string(msg.method_string());
     out.target = std::string(msg.target());
     const auto q = out.target.find('?');
@@ -222,12 +234,8 @@ bool to_request(bhttp::request<bhttp::string_body>&& msg, connection& conn, http
     }
     out.body = std::move(msg.body());
     out.version = msg.version();
-    error_code ec;
-    const auto ep = conn.stream.socket().remote_endpoint(ec);
-    if (!ec) {
-        out.remote_address = ep.address().to_string();
-        out.remote_port = ep.port();
-    }
+    out.remote_address = conn.remote_address;
+    out.remote_port = conn.remote_port;
     return true;
 }
 

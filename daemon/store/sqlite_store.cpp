@@ -136,6 +136,15 @@ rules::time_point time_of(std::int64_t s) {
     return rules::time_point{rules::duration{s}};
 }
 
+// SQLite counts its memory use by default, under one global mutex taken on every allocation and
+// free of every connection, so the writer and the readers queue on it; nothing here reads the
+// counts. Only possible before SQLite initializes: once something else in the process has used
+// SQLite, sqlite3_config refuses and changes nothing.
+void turn_off_memory_statistics() {
+    static const int done = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    (void)done;
+}
+
 std::string sqlite_error(sqlite3* db, std::string_view what) {
     std::string error{what};
     error.append(": ");
@@ -182,6 +191,22 @@ public:
             return error;
         }
         return {};
+    }
+
+    /// Runs one statement without parameters or results from the statement cache: for the
+    /// BEGIN, SAVEPOINT and COMMIT of every group, which exec() would compile each time. `sql`
+    /// has static storage, as for prepare(). Returns the error, empty on success.
+    std::string run(const char* sql) {
+        sqlite3_stmt* stmt = prepare(sql);
+        if (stmt == nullptr) {
+            return sqlite3_errmsg(db_);
+        }
+        std::string error;
+        if (sqlite3_step(stmt) != SQLITE_DONE) {
+            error = sqlite3_errmsg(db_);
+        }
+        sqlite3_reset(stmt);
+        return error;
     }
 
     /// The cached statement for `sql` (a string with static storage: the cache keys on its
@@ -554,7 +579,7 @@ struct sqlite_store::impl {
 
     void write_group(std::vector<job>& group, std::vector<std::string>& errors) {
         errors.assign(group.size(), std::string{});
-        if (std::string error = writer.exec("BEGIN IMMEDIATE"); !error.empty()) {
+        if (std::string error = writer.run("BEGIN IMMEDIATE"); !error.empty()) {
             for (auto& e : errors) {
                 e = "begin: " + error;
             }
@@ -562,17 +587,17 @@ struct sqlite_store::impl {
         }
         for (std::size_t i = 0; i < group.size(); ++i) {
             // A savepoint per job: one that fails is undone alone, the others commit.
-            std::string error = writer.exec("SAVEPOINT request");
+            std::string error = writer.run("SAVEPOINT request");
             if (error.empty()) {
                 error = group[i].write(*this);
                 if (!error.empty()) {
-                    writer.exec("ROLLBACK TO request");
+                    writer.run("ROLLBACK TO request");
                 }
-                writer.exec("RELEASE request");
+                writer.run("RELEASE request");
             }
             errors[i] = std::move(error);
         }
-        if (std::string error = writer.exec("COMMIT"); !error.empty()) {
+        if (std::string error = writer.run("COMMIT"); !error.empty()) {
             writer.exec("ROLLBACK");
             for (auto& e : errors) {
                 e = "commit: " + error;
@@ -969,6 +994,7 @@ int sqlite_store::schema_version() {
 }
 
 sqlite_open_result sqlite_store::open(const std::filesystem::path& path) {
+    turn_off_memory_statistics();
     auto state = std::make_unique<impl>();
     state->path = path.string();
     connection& c = state->writer;

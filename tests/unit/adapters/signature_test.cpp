@@ -17,6 +17,21 @@ TEST(signature, hmac_matches_rfc_4231) {
     // Test case 1: a 20-byte key of 0x0b.
     EXPECT_EQ(hmac_sha256_hex(std::string(20, '\x0b'), "Hi There"),
               "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+    // Test case 6: a key longer than SHA-256's block, hashed first.
+    EXPECT_EQ(hmac_sha256_hex(std::string(131, '\xaa'),
+                              "Test Using Larger Than Block-Size Key - Hash Key First"),
+              "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+}
+
+TEST(signature, hmac_takes_each_calls_own_key_even_an_empty_one) {
+    // The context is reused between calls: every call must set its key, and an empty key is
+    // a key, not "the previous one".
+    const std::string empty = "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad";
+    const std::string jefe = "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843";
+    for (int round = 0; round < 2; ++round) {
+        EXPECT_EQ(hmac_sha256_hex("Jefe", "what do ya want for nothing?"), jefe);
+        EXPECT_EQ(hmac_sha256_hex("", ""), empty);
+    }
 }
 
 TEST(signature, constant_time_equal_compares_whole_strings) {

@@ -580,6 +580,62 @@ TEST(evaluator, person_conditions_all_must_hold) {
               m, h, now));
 }
 
+// A history that counts how often evaluation asks for it.
+class counting_history final : public history_source {
+public:
+    explicit counting_history(person_history history) : history_(std::move(history)) {}
+    const person_history& get() override {
+        ++asked;
+        return history_;
+    }
+    int asked = 0;
+
+private:
+    person_history history_;
+};
+
+TEST(evaluator, history_is_asked_for_at_most_once_and_only_when_a_rule_needs_it) {
+    const auto set = load_yaml(R"(playbook: pb
+offers:
+  sneak-peek: {per_day: 100, cooldown: 90d}
+  sticker: {per_day: 100}
+rules:
+  - id: plain
+    when: {query: hello}
+    then: {tag: [plain]}
+  - id: regular
+    when: {query: broken, person: {messages: {within: 30d, at_least: 1}}}
+    then: {tag: [regular]}
+  - id: newcomer
+    when: {query: broken, person: {messages: {within: 30d, at_most: 0}}}
+    then: {tag: [newcomer]}
+  - id: sticker
+    when: {query: sticker}
+    then: {offer: {pool: sticker, text: "A sticker"}}
+  - id: peek
+    when: {query: love}
+    then: {offer: {pool: sneak-peek, text: "A peek"}}
+)");
+    ASSERT_TRUE(set);
+    evaluator ev(set);
+    const time_point now = default_now();
+    person_history h;
+    h.events = {message_event(now - 1h), offer_event(now - 24h, "pb/sneak-peek")};
+    const std::vector<std::pair<std::string, int>> cases{
+        {"hello", 0},                    // no rule that looks at history holds
+        {"a sticker please", 0},         // an offer from a pool without a cooldown
+        {"hello, my bike is broken", 1}, // two rules with person conditions: asked once
+        {"I love it", 1},                // an offer from a pool with a cooldown
+    };
+    for (const auto& [text, asks] : cases) {
+        counting_history source(h);
+        const decision d = ev.evaluate(make_message(text), source, now);
+        EXPECT_EQ(source.asked, asks) << text;
+        // The same decision as with the history in memory.
+        EXPECT_EQ(to_json(d), to_json(run(set, make_message(text), h, now))) << text;
+    }
+}
+
 TEST(evaluator, hours_days_and_between_in_utc) {
     const message m = make_message("hi");
     const std::string when = "{hours: {days: mon-fri, between: \"09:00-17:00\"}}";
