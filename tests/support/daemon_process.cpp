@@ -1,6 +1,7 @@
 #include "tests/support/daemon_process.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -29,7 +30,17 @@ daemon_process::daemon_process(std::vector<std::string> argv,
         if (chdir(cwd.c_str()) != 0) {
             _exit(127);
         }
+        std::string journal_stream;
         for (auto& e : env) {
+            if (e == "JOURNAL_STREAM=<stderr>") {
+                // As systemd sets it: the device and inode of the stream stderr writes to.
+                struct stat st {};
+                fstat(fd, &st);
+                journal_stream = "JOURNAL_STREAM=" + std::to_string(st.st_dev) + ":" +
+                                 std::to_string(st.st_ino);
+                putenv(journal_stream.data());
+                continue;
+            }
             putenv(e.data());
         }
         std::vector<char*> args;

@@ -13,6 +13,8 @@ namespace rapport::testing {
 class daemon_process {
 public:
     /// Starts `argv` in `cwd` with `env` added to the environment; stderr goes to `log`.
+    /// The entry `JOURNAL_STREAM=<stderr>` becomes what systemd would set when stderr is the
+    /// journal: the device and inode of that log file.
     daemon_process(std::vector<std::string> argv,
                    std::filesystem::path cwd,
                    std::vector<std::string> env,
