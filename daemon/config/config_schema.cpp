@@ -81,7 +81,8 @@ std::vector<config_property> build_properties() {
                         "not ending .test.yaml). Relative paths are resolved against the config "
                         "file's directory.",
          .minimum = 1,
-         .required = true},
+         .required = true,
+         .needs_restart = false},
         {.name = "secrets_dir",
          .kind = value_kind::path,
          .description = "Directory of secret files, one file per secret named like the secret. "
@@ -241,7 +242,8 @@ std::string full_description(const config_property& p) {
     if (!p.default_text.empty()) {
         text += " Default: " + p.default_text + ".";
     }
-    text += p.needs_restart ? " Changing it needs a restart." : " A reload (SIGHUP) applies it.";
+    text += p.needs_restart ? " Changing it needs a restart."
+                            : " A reload (SIGHUP) re-reads the playbooks it names.";
     return text;
 }
 

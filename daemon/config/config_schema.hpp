@@ -50,8 +50,9 @@ struct config_property {
     bool required = false;
     /// Under `accounts[]`: required when the account's platform is this one.
     std::string required_for_platform{};
-    /// A change takes effect only after a restart (SIGHUP does not apply it).
-    bool needs_restart = false;
+    /// A change takes effect only after a restart. SIGHUP reloads the playbooks (the files
+    /// `playbooks` names), not the rest of the config file.
+    bool needs_restart = true;
     /// Names a secret (kind `secret`); its value is never in the config, logs or errors.
     bool is_secret = false;
 };
