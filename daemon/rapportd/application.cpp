@@ -82,6 +82,25 @@ public:
             "rapport_sends_total",
             "Send attempts, by account and result (sent, retry, failed, needs_review).",
             {"account", "result"});
+        drafts_pending_ = &metrics_
+                               .add_gauge("rapport_drafts_pending",
+                                          "Drafts waiting for a person's decision.")
+                               .with({});
+        // SLA tracking (issue 4) counts here; registered now so dashboards can be built.
+        metrics_.add_counter("rapport_sla_breaches_total",
+                             "Messages whose SLA passed with no sent reply.")
+            .with({});
+        approval_seconds_ =
+            &metrics_
+                 .add_histogram("rapport_approval_seconds",
+                                "From a draft's creation to a person's decision.",
+                                {60, 300, 900, 1800, 3600, 7200, 14400, 28800, 86400, 259200})
+                 .with({});
+        // Streaming platforms (websocket adapters) report here once they exist.
+        metrics_.add_gauge("rapport_stream_connected",
+                           "1 while the account's platform stream is connected.", {"account"});
+        metrics_.add_counter("rapport_stream_reconnects_total",
+                             "Reconnections of the account's platform stream.", {"account"});
         ingest_seconds_ = &metrics_
                                .add_histogram("rapport_ingest_seconds",
                                               "From a webhook's arrival to its message stored "
@@ -265,6 +284,8 @@ private:
     family<counter>* reloads_total_ = nullptr;
     family<counter>* sends_total_ = nullptr;
     histogram* ingest_seconds_ = nullptr;
+    histogram* approval_seconds_ = nullptr;
+    gauge* drafts_pending_ = nullptr;
     std::shared_ptr<const rules::playbook_set> playbooks_;
     std::unique_ptr<store> store_;
     std::map<std::string, std::string, std::less<>> account_secrets_;
@@ -421,6 +442,10 @@ net::awaitable<http_response> daemon_state::readyz(http_request, route_params) {
 net::awaitable<http_response> daemon_state::metrics(http_request, route_params) {
     http_response response;
     response.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    // Counted when scraped, so it is right whoever changed the drafts (and across restarts).
+    if (const auto pending = store_->count_drafts(draft_state::pending); pending.ok()) {
+        drafts_pending_->set(pending.value);
+    }
     response.body = metrics_.render();
     co_return response;
 }
@@ -613,6 +638,10 @@ net::awaitable<http_response> daemon_state::decide(http_request request,
             drafts_total_->with({std::string(to_string(result.draft->state))}).increment();
             log_->info("draft_decided draft={} state={} by={}", draft_id,
                        to_string(result.draft->state), *approver_name);
+            if (result.draft->decided_at) {
+                approval_seconds_->observe(static_cast<double>(
+                    (*result.draft->decided_at - result.draft->created_at).count()));
+            }
             if (result.draft->state == draft_state::approved && dispatcher_ != nullptr) {
                 dispatcher_->wake();
             }

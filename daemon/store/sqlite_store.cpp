@@ -426,6 +426,7 @@ const std::string due_drafts_sql =
     " ELSE 3 END, decided_at, id LIMIT ?2";
 const std::string select_sending_sql =
     std::string{"SELECT "} + draft_columns + " FROM drafts WHERE state = 'sending' ORDER BY id";
+constexpr const char* count_drafts_sql = "SELECT count(*) FROM drafts WHERE state = ?1";
 constexpr const char* sent_since_sql =
     "SELECT sent_at FROM drafts WHERE sent_at IS NOT NULL AND sent_at >= ?1 ORDER BY sent_at";
 constexpr const char* insert_audit_sql =
@@ -1131,6 +1132,22 @@ store_result<std::vector<draft_record>> sqlite_store::due_drafts(rules::time_poi
             if (rc != SQLITE_DONE) {
                 return sqlite_error(c.db(), "due drafts");
             }
+            return {};
+        });
+}
+
+store_result<std::int64_t> sqlite_store::count_drafts(draft_state state) {
+    return impl_->with_reader<std::int64_t>(
+        [state](connection& c, std::int64_t& out) -> std::string {
+            statement s{c, count_drafts_sql};
+            if (!s) {
+                return sqlite_error(c.db(), "prepare count drafts");
+            }
+            s.bind(1, to_string(state));
+            if (s.step() != SQLITE_ROW) {
+                return sqlite_error(c.db(), "count drafts");
+            }
+            out = s.integer(0);
             return {};
         });
 }

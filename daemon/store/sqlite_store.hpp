@@ -45,6 +45,7 @@ public:
     void decide(decide_request request, std::function<void(decide_result)> done) override;
     [[nodiscard]] store_result<std::vector<draft_record>> due_drafts(rules::time_point now,
                                                                      int limit) override;
+    [[nodiscard]] store_result<std::int64_t> count_drafts(draft_state state) override;
     [[nodiscard]] store_result<std::vector<rules::time_point>> sent_since(
         rules::time_point since) override;
     void begin_send(std::string draft_id,

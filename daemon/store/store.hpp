@@ -247,6 +247,9 @@ public:
     [[nodiscard]] virtual store_result<std::vector<draft_record>> due_drafts(rules::time_point now,
                                                                              int limit) = 0;
 
+    /// How many drafts are in `state` now.
+    [[nodiscard]] virtual store_result<std::int64_t> count_drafts(draft_state state) = 0;
+
     /// When each reply sent at or after `since` went out, oldest first (the hourly cap
     /// counts them across restarts).
     [[nodiscard]] virtual store_result<std::vector<rules::time_point>> sent_since(

@@ -179,6 +179,7 @@ TEST_F(rapportd_fixture, a_signed_message_becomes_a_pending_draft_once) {
         << m;
     EXPECT_NE(m.find("rapport_rule_matches_total{rule=\"care/complaint\"} 1\n"), std::string::npos);
     EXPECT_NE(m.find("rapport_drafts_total{state=\"pending\"} 1\n"), std::string::npos);
+    EXPECT_NE(m.find("rapport_drafts_pending 1\n"), std::string::npos) << m;
 }
 
 TEST_F(rapportd_fixture, bad_requests_are_refused_and_store_nothing) {
@@ -430,6 +431,10 @@ TEST_F(rapportd_fixture, an_approved_draft_is_sent_once_signed_with_its_idempote
               std::string::npos)
         << m;
     EXPECT_NE(m.find("rapport_drafts_total{state=\"sent\"} 1\n"), std::string::npos) << m;
+    EXPECT_NE(m.find("rapport_drafts_pending 0\n"), std::string::npos) << m;
+    EXPECT_NE(m.find("rapport_approval_seconds_count 2\n"), std::string::npos) << m;
+    EXPECT_NE(m.find("rapport_sla_breaches_total 0\n"), std::string::npos) << m;
+    EXPECT_NE(m.find("# TYPE rapport_stream_connected gauge\n"), std::string::npos) << m;
 }
 
 TEST_F(rapportd_fixture, a_busy_receiver_is_retried_and_a_refusing_one_fails_the_draft) {

@@ -824,6 +824,9 @@ TEST(store_send, due_drafts_are_approved_ones_most_urgent_first_and_not_before_t
     const auto normal = approved_draft(*store, "m3", rules::priority::normal);
     ASSERT_EQ(ingest_wait(*store, make_request(make_message("m4"))).status,
               ingest_status::stored);  // pending: never due
+    EXPECT_EQ(store->count_drafts(draft_state::pending).value, 1);
+    EXPECT_EQ(store->count_drafts(draft_state::approved).value, 3);
+    EXPECT_EQ(store->count_drafts(draft_state::sent).value, 0);
     auto due = store->due_drafts(t0 + 20min, 10);
     ASSERT_TRUE(due.ok()) << due.error;
     std::vector<std::string> ids;
