@@ -93,6 +93,7 @@ struct dispatcher::impl : std::enable_shared_from_this<impl> {
     bool stopping = false;
     bool loop_ended = false;
     bool cap_reported = false;
+    bool started = false;
     std::function<void()> stopped;
 
     void notify(std::string what, std::optional<draft_record> draft, std::string detail = {}) {
@@ -333,7 +334,6 @@ struct dispatcher::impl : std::enable_shared_from_this<impl> {
         }
     }
 
-    bool started = false;
 };
 
 dispatcher::dispatcher(net::any_io_executor executor,

@@ -93,10 +93,19 @@ protected:
     http_reply post_signed(const std::string& body,
                            std::chrono::seconds skew = 0s,
                            const std::string& key = secret) {
+        return post_signed_to(port_, body, skew, key);
+    }
+
+    // A signed webhook to the daemon on `port` (streams of posts run on their own threads,
+    // which must not read port_ while start() writes it).
+    static http_reply post_signed_to(std::uint16_t port,
+                                     const std::string& body,
+                                     std::chrono::seconds skew = 0s,
+                                     const std::string& key = secret) {
         const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
         const auto s = rapport::adapters::sign_rapport(key, body, now + skew);
         return http_call(
-            port_, "POST", "/hooks/site", body,
+            port, "POST", "/hooks/site", body,
             {{"X-Rapport-Timestamp", s.timestamp}, {"X-Rapport-Signature", s.signature}});
     }
 
@@ -573,13 +582,7 @@ TEST_F(rapportd_fixture, every_acknowledged_message_survives_kill_9_exactly_once
     start();
     std::atomic<std::uint16_t> port{port_};
     const auto post = [&](const std::string& id) {
-        const std::string body = message(id, "my bike is broken");
-        const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
-        const auto s = rapport::adapters::sign_rapport(secret, body, now);
-        return http_call(port.load(), "POST", "/hooks/site", body,
-                         {{"X-Rapport-Timestamp", s.timestamp}, {"X-Rapport-Signature",
-                                                                 s.signature}})
-            .status;
+        return post_signed_to(port.load(), message(id, "my bike is broken")).status;
     };
     // Three senders at once, so a kill lands with requests queued for the same group commit.
     std::vector<std::unique_ptr<message_stream>> streams;
@@ -639,13 +642,7 @@ TEST_F(rapportd_fixture, reloads_under_a_stream_lose_nothing_and_process_nothing
     start();
     const std::uint16_t port = port_;
     message_stream stream([&](const std::string& id) {
-        const std::string body = message(id, "my bike is broken");
-        const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
-        const auto s = rapport::adapters::sign_rapport(secret, body, now);
-        return http_call(port, "POST", "/hooks/site", body,
-                         {{"X-Rapport-Timestamp", s.timestamp}, {"X-Rapport-Signature",
-                                                                 s.signature}})
-            .status;
+        return post_signed_to(port, message(id, "my bike is broken")).status;
     });
     for (int round = 0; round < 5; ++round) {
         std::this_thread::sleep_for(100ms);

@@ -132,20 +132,23 @@ daemon::ingest_request make_request(rules::message m,
     return daemon::make_ingest_request(std::move(m), std::move(d), t0 + 5min, 72h);
 }
 
-ingest_result ingest_wait(daemon::store& store, daemon::ingest_request request) {
-    std::promise<ingest_result> promise;
+// Runs a store operation that reports through a callback and waits for its result.
+template <typename Result, typename Start>
+Result wait_for(Start start) {
+    std::promise<Result> promise;
     auto future = promise.get_future();
-    store.ingest(std::move(request),
-                 [&promise](ingest_result r) { promise.set_value(std::move(r)); });
+    start([&promise](Result r) { promise.set_value(std::move(r)); });
     return future.get();
 }
 
+ingest_result ingest_wait(daemon::store& store, daemon::ingest_request request) {
+    return wait_for<ingest_result>(
+        [&](auto done) { store.ingest(std::move(request), std::move(done)); });
+}
+
 decide_result decide_wait(daemon::store& store, decide_request request) {
-    std::promise<decide_result> promise;
-    auto future = promise.get_future();
-    store.decide(std::move(request),
-                 [&promise](decide_result r) { promise.set_value(std::move(r)); });
-    return future.get();
+    return wait_for<decide_result>(
+        [&](auto done) { store.decide(std::move(request), std::move(done)); });
 }
 
 decide_request decision(std::string id,
@@ -775,14 +778,6 @@ TEST(store_decide, a_stale_version_or_unknown_draft_is_refused) {
 }
 
 // ---- the dispatcher's side ----
-
-template <typename Result, typename Start>
-Result wait_for(Start start) {
-    std::promise<Result> promise;
-    auto future = promise.get_future();
-    start([&promise](Result r) { promise.set_value(std::move(r)); });
-    return future.get();
-}
 
 decide_result begin_send_wait(daemon::store& store, const std::string& id) {
     return wait_for<decide_result>(
