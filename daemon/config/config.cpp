@@ -40,6 +40,22 @@ bool approver::sees_all_teams() const {
     return std::find(teams.begin(), teams.end(), "*") != teams.end();
 }
 
+bool approver::decides_for(const std::optional<std::string>& team) const {
+    return !team || sees_all_teams() || std::find(teams.begin(), teams.end(), *team) != teams.end();
+}
+
+const account* find_account(const config& c, std::string_view id) {
+    const auto it = std::find_if(c.accounts.begin(), c.accounts.end(),
+                                 [id](const account& a) { return a.id == id; });
+    return it == c.accounts.end() ? nullptr : &*it;
+}
+
+const approver* find_approver(const config& c, std::string_view name) {
+    const auto it = std::find_if(c.approvers.begin(), c.approvers.end(),
+                                 [name](const approver& a) { return a.name == name; });
+    return it == c.approvers.end() ? nullptr : &*it;
+}
+
 env_lookup process_environment() {
     return [](const std::string& name) -> std::optional<std::string> {
         if (const char* value = std::getenv(name.c_str())) {
@@ -334,6 +350,14 @@ private:
         for (const auto& e : *es) {
             if (e.key == "webhook_secret") {
                 c_.approval.webhook_secret = secret(e, "approval.webhook_secret");
+            } else if (e.key == "public_url") {
+                if (auto u = text(e.value, "approval.public_url")) {
+                    if (u->starts_with("https://") || u->starts_with("http://")) {
+                        c_.approval.public_url = std::move(*u);
+                    } else {
+                        y_.error(e.value, "'approval.public_url' must start with http:// or https://");
+                    }
+                }
             } else if (e.key == "expire_after") {
                 if (const auto d =
                         duration(e.value, "approval.expire_after", "approval.expire_after")) {

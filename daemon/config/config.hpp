@@ -79,6 +79,8 @@ struct approver {
 
     /// True when `teams` contains `"*"`.
     [[nodiscard]] bool sees_all_teams() const;
+    /// May decide a draft routed to `team` (a draft with no team is anyone's).
+    [[nodiscard]] bool decides_for(const std::optional<std::string>& team) const;
 
     friend bool operator==(const approver&, const approver&) = default;
 };
@@ -94,6 +96,8 @@ struct notify_target {
 struct approval_config {
     /// HMAC key for signed decisions (CONTRACT §5.3); without it signed decisions are refused.
     std::optional<secret_ref> webhook_secret;
+    /// The base of the approve/reject URLs in notifications; unset: the listen address.
+    std::optional<std::string> public_url;
     /// Undecided replies expire after this long. Always positive.
     rules::duration expire_after = std::chrono::hours{72};
     std::vector<notify_target> notify;
@@ -201,6 +205,12 @@ struct config_load_result {
 
 /// True when some approver sees every team (`"*"`).
 [[nodiscard]] bool any_approver_sees_all_teams(const config& c);
+
+/// The account with this id, or null.
+[[nodiscard]] const account* find_account(const config& c, std::string_view id);
+
+/// The approver with this name, or null.
+[[nodiscard]] const approver* find_approver(const config& c, std::string_view name);
 
 /// The configured account ids (the playbook loader's known accounts).
 [[nodiscard]] std::set<std::string, std::less<>> account_ids(const config& c);

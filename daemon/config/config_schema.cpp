@@ -127,6 +127,11 @@ std::vector<config_property> build_properties() {
          .description = "Secret for HMAC-signed decisions; without it signed decisions are "
                         "refused.",
          .is_secret = true},
+        {.name = "approval.public_url",
+         .kind = value_kind::text,
+         .description = "Where people and tools reach this rapportd (http:// or https://); the "
+                        "base of the approve and reject URLs in notifications. Default: the "
+                        "listen address."},
         {.name = "approval.expire_after",
          .kind = value_kind::duration,
          .description = "An undecided reply expires after this long.",

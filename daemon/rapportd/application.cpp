@@ -8,9 +8,11 @@
 #include "daemon/http/server.hpp"
 #include "daemon/metrics/metrics.hpp"
 #include "daemon/rapportd/async_store.hpp"
+#include "daemon/rapportd/daemon_state.hpp"
 #include "daemon/rapportd/dispatcher.hpp"
-#include "daemon/rapportd/draft_json.hpp"
+#include "daemon/store/draft_json.hpp"
 #include "daemon/rapportd/logging.hpp"
+#include "daemon/rapportd/notifier.hpp"
 #include "daemon/store/sqlite_store.hpp"
 #include "rules/evaluator.hpp"
 #include "rules/json_text.hpp"
@@ -40,10 +42,6 @@ using http::http_response;
 using http::json_error;
 using http::route_params;
 
-rules::time_point now_seconds() {
-    return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
-}
-
 rules::load_options load_options_for(const config& c) {
     rules::load_options o;
     if (auto t = teams(c); !t.empty() || !any_approver_sees_all_teams(c)) {
@@ -61,256 +59,296 @@ void notify(const char* state) {
     sd_notify(0, state);
 }
 
-// Everything the running daemon shares between its threads.
-class daemon_state {
-public:
-    daemon_state(const config& c, std::shared_ptr<spdlog::logger> log)
-        : config_(c), log_(std::move(log)) {
-        messages_total_ = &metrics_.add_counter(
-            "rapport_messages_total", "Messages received and stored, by account and kind.",
-            {"account", "kind"});
-        rejected_total_ = &metrics_.add_counter("rapport_webhook_rejected_total",
-                                                "Webhook requests refused, by account and reason.",
-                                                {"account", "reason"});
-        rule_matches_total_ = &metrics_.add_counter("rapport_rule_matches_total",
-                                                    "Messages each rule matched.", {"rule"});
-        drafts_total_ = &metrics_.add_counter("rapport_drafts_total",
-                                              "Draft state transitions, by new state.", {"state"});
-        reloads_total_ = &metrics_.add_counter("rapport_playbook_reloads_total",
-                                               "Playbook reloads, by result.", {"result"});
-        sends_total_ = &metrics_.add_counter(
-            "rapport_sends_total",
-            "Send attempts, by account and result (sent, retry, failed, needs_review).",
-            {"account", "result"});
-        drafts_pending_ = &metrics_
-                               .add_gauge("rapport_drafts_pending",
-                                          "Drafts waiting for a person's decision.")
+} // namespace
+
+rules::time_point now_seconds() {
+    return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+}
+
+daemon_state::daemon_state(const config& c, std::shared_ptr<spdlog::logger> log)
+    : config_(c), log_(std::move(log)) {
+    messages_total_ = &metrics_.add_counter("rapport_messages_total",
+                                            "Messages received and stored, by account and kind.",
+                                            {"account", "kind"});
+    rejected_total_ = &metrics_.add_counter("rapport_webhook_rejected_total",
+                                            "Webhook requests refused, by account and reason.",
+                                            {"account", "reason"});
+    rule_matches_total_ =
+        &metrics_.add_counter("rapport_rule_matches_total", "Messages each rule matched.", {"rule"});
+    drafts_total_ = &metrics_.add_counter("rapport_drafts_total",
+                                          "Draft state transitions, by new state.", {"state"});
+    reloads_total_ = &metrics_.add_counter("rapport_playbook_reloads_total",
+                                           "Playbook reloads, by result.", {"result"});
+    sends_total_ = &metrics_.add_counter(
+        "rapport_sends_total",
+        "Send attempts, by account and result (sent, retry, failed, needs_review).",
+        {"account", "result"});
+    notifications_total_ = &metrics_.add_counter(
+        "rapport_notifications_total",
+        "Notification deliveries, by result (delivered, retry, dropped).", {"result"});
+    offers_skipped_total_ = &metrics_.add_counter(
+        "rapport_offers_skipped_total",
+        "Offers a rule wanted to make but could not, by rule and reason (cooldown, budget, "
+        "pool_empty).",
+        {"rule", "reason"});
+    offer_codes_left_ = &metrics_.add_gauge("rapport_offer_codes_left",
+                                            "Codes of each offer pool still free.", {"pool"});
+    drafts_pending_ =
+        &metrics_.add_gauge("rapport_drafts_pending", "Drafts waiting for a person's decision.")
+             .with({});
+    sending_paused_ = &metrics_
+                           .add_gauge("rapport_sending_paused",
+                                      "1 while an admin has paused all sending (/v1/pause).")
+                           .with({});
+    sla_breaches_total_ = &metrics_
+                               .add_counter("rapport_sla_breaches_total",
+                                            "Messages whose SLA passed with no sent reply.")
                                .with({});
-        // SLA tracking (issue 4) counts here; registered now so dashboards can be built.
-        metrics_.add_counter("rapport_sla_breaches_total",
-                             "Messages whose SLA passed with no sent reply.")
-            .with({});
-        approval_seconds_ =
-            &metrics_
-                 .add_histogram("rapport_approval_seconds",
-                                "From a draft's creation to a person's decision.",
-                                {60, 300, 900, 1800, 3600, 7200, 14400, 28800, 86400, 259200})
-                 .with({});
-        // Streaming platforms (websocket adapters) report here once they exist.
-        metrics_.add_gauge("rapport_stream_connected",
-                           "1 while the account's platform stream is connected.", {"account"});
-        metrics_.add_counter("rapport_stream_reconnects_total",
-                             "Reconnections of the account's platform stream.", {"account"});
-        ingest_seconds_ = &metrics_
-                               .add_histogram("rapport_ingest_seconds",
-                                              "From a webhook's arrival to its message stored "
-                                              "with its decision.",
-                                              latency_buckets())
-                               .with({});
-    }
+    approval_seconds_ =
+        &metrics_
+             .add_histogram("rapport_approval_seconds",
+                            "From a draft's creation to a person's decision.",
+                            {60, 300, 900, 1800, 3600, 7200, 14400, 28800, 86400, 259200})
+             .with({});
+    first_response_seconds_ =
+        &metrics_
+             .add_histogram("rapport_first_response_seconds",
+                            "From a message with an SLA (or any message answered) to its first "
+                            "sent reply.",
+                            {60, 300, 900, 1800, 3600, 7200, 14400, 28800, 86400, 259200})
+             .with({});
+    // Streaming platforms (websocket adapters) report here once they exist.
+    metrics_.add_gauge("rapport_stream_connected",
+                       "1 while the account's platform stream is connected.", {"account"});
+    metrics_.add_counter("rapport_stream_reconnects_total",
+                         "Reconnections of the account's platform stream.", {"account"});
+    ingest_seconds_ = &metrics_
+                           .add_histogram("rapport_ingest_seconds",
+                                          "From a webhook's arrival to its message stored "
+                                          "with its decision.",
+                                          latency_buckets())
+                           .with({});
+}
 
-    // Loads the playbooks; on success they replace the running set.
-    bool load_playbooks() {
-        const auto loaded = rules::load_playbooks(config_.playbooks, load_options_for(config_));
-        if (!loaded.set) {
-            for (const auto& d : loaded.diagnostics) {
-                log_->error("playbook_error {}", rules::to_string(d));
-            }
-            return false;
+bool daemon_state::load_playbooks() {
+    const auto loaded = rules::load_playbooks(config_.playbooks, load_options_for(config_));
+    if (!loaded.set) {
+        for (const auto& d : loaded.diagnostics) {
+            log_->error("playbook_error {}", rules::to_string(d));
         }
-        std::atomic_store(&playbooks_, loaded.set);
-        log_->info("playbooks_loaded playbooks={} rules={}", loaded.set->playbooks.size(),
-                   loaded.set->rules.size());
-        return true;
+        return false;
     }
-
-    void reload_playbooks() {
-        notify("RELOADING=1");
-        const bool ok = load_playbooks();
-        reloads_total_->with({ok ? "success" : "failure"}).increment();
-        if (!ok) {
-            log_->error("reload_failed keeping=previous_playbooks");
-        }
-        notify("READY=1");
+    std::atomic_store(&playbooks_, loaded.set);
+    log_->info("playbooks_loaded playbooks={} rules={}", loaded.set->playbooks.size(),
+               loaded.set->rules.size());
+    if (store_) {
+        stock_offer_codes();
     }
+    return true;
+}
 
-    bool open_store() {
-        std::error_code ec;
-        std::filesystem::create_directories(config_.state, ec);
-        auto opened = sqlite_store::open(config_.state / "rapport.db");
-        if (!opened.store) {
-            log_->error("store_open_failed path={} error=\"{}\"",
-                        (config_.state / "rapport.db").string(), opened.error);
-            return false;
-        }
-        store_ = std::move(opened.store);
-        return true;
-    }
-
-    bool resolve_account_secrets() {
-        bool ok = true;
-        for (const auto& a : config_.accounts) {
-            if (!a.secret) {
+void daemon_state::stock_offer_codes() {
+    const auto set = std::atomic_load(&playbooks_);
+    for (const auto& book : set->playbooks) {
+        for (const auto& [name, pool] : book.offers) {
+            if (!pool.has_codes_file) {
                 continue;
             }
-            auto lookup = resolve_secret(config_, *a.secret);
-            if (!lookup.value) {
-                log_->error("secret_missing account={} error=\"{}\"", a.id, lookup.error);
-                ok = false;
-                continue;
-            }
-            account_secrets_.emplace(a.id, lookup.value->reveal());
-        }
-        for (const auto& a : config_.approvers) {
-            auto lookup = resolve_secret(config_, a.token_secret);
-            if (!lookup.value) {
-                log_->error("secret_missing approver={} error=\"{}\"", a.name, lookup.error);
-                ok = false;
-                continue;
-            }
-            approver_tokens_.emplace_back(lookup.value->reveal(), a.name);
-        }
-        return ok;
-    }
-
-    http::router routes();
-
-    /// Drafts left `sending` by a process that died mid-send go up for review (or back to
-    /// approved, for receivers that deduplicate). Before the dispatcher starts.
-    bool recover_interrupted_sends(const std::vector<dispatch_account>& accounts) {
-        std::promise<store_result<std::vector<draft_record>>> promise;
-        auto future = promise.get_future();
-        store_->recover_interrupted_sends(
-            idempotent_accounts(accounts), now_seconds(),
-            [&promise](store_result<std::vector<draft_record>> r) {
-                promise.set_value(std::move(r));
+            const auto added = wait_for_store<store_result<std::int64_t>>([&](auto done) {
+                store_->add_offer_codes(pool.name, pool.codes, std::move(done));
             });
-        const auto recovered = future.get();
-        if (!recovered.ok()) {
-            log_->error("recover_sends_failed error=\"{}\"", recovered.error);
-            return false;
-        }
-        for (const draft_record& d : recovered.value) {
-            drafts_total_->with({std::string(to_string(d.state))}).increment();
-            log_->warn("send_interrupted draft={} account={} state={}", d.id, d.account,
-                       to_string(d.state));
-        }
-        return true;
-    }
-
-    /// One sender per account that can send; accounts without one get none (their drafts
-    /// fail with a message saying so).
-    std::vector<dispatch_account> dispatch_accounts(const adapters::https_client& client) const {
-        std::vector<dispatch_account> out;
-        for (const auto& a : config_.accounts) {
-            dispatch_account d;
-            d.id = a.id;
-            d.idempotent = a.idempotent;
-            d.sends_per_minute = a.sends_per_minute;
-            const auto secret = account_secrets_.find(a.id);
-            if (a.platform == "generic" && a.reply_url && secret != account_secrets_.end()) {
-                d.sender = std::make_shared<adapters::generic::reply_poster>(client, *a.reply_url,
-                                                                             secret->second);
-            } else {
-                d.cannot_send_because = "sending to " + a.platform + " is not built yet";
+            if (!added.ok()) {
+                log_->error("offer_codes_failed pool={} error=\"{}\"", pool.name, added.error);
+            } else if (added.value > 0) {
+                log_->info("offer_codes_added pool={} added={}", pool.name, added.value);
             }
-            out.push_back(std::move(d));
         }
-        return out;
     }
+}
 
-    /// What the dispatcher did, into metrics and the log.
-    void observe(const dispatch_event& e) {
-        if (!e.draft) {
-            if (e.what == "hourly_cap") {
-                log_->warn("sends_paused reason=hourly_cap max_sends_per_hour={}",
-                           config_.guardrails.max_sends_per_hour);
-            } else {
-                log_->error("dispatch_failed error=\"{}\"", e.detail);
-            }
-            return;
+void daemon_state::reload_playbooks() {
+    notify("RELOADING=1");
+    const bool ok = load_playbooks();
+    reloads_total_->with({ok ? "success" : "failure"}).increment();
+    if (!ok) {
+        log_->error("reload_failed keeping=previous_playbooks");
+    }
+    notify("READY=1");
+}
+
+bool daemon_state::open_store() {
+    std::error_code ec;
+    std::filesystem::create_directories(config_.state, ec);
+    auto opened = sqlite_store::open(config_.state / "rapport.db");
+    if (!opened.store) {
+        log_->error("store_open_failed path={} error=\"{}\"",
+                    (config_.state / "rapport.db").string(), opened.error);
+        return false;
+    }
+    store_ = std::move(opened.store);
+    const auto paused = store_->paused();
+    if (!paused.ok()) {
+        log_->error("store_read_failed error=\"{}\"", paused.error);
+        return false;
+    }
+    paused_.store(paused.value);
+    sending_paused_->set(paused.value ? 1 : 0);
+    if (paused.value) {
+        log_->warn("sending_paused since=before_start resume=\"POST /v1/resume\"");
+    }
+    stock_offer_codes();
+    return true;
+}
+
+bool daemon_state::resolve_secrets() {
+    bool ok = true;
+    const auto resolve = [&](const secret_ref& ref, std::string_view whose,
+                             std::string_view who) -> std::optional<std::string> {
+        auto lookup = resolve_secret(config_, ref);
+        if (!lookup.value) {
+            log_->error("secret_missing {}={} error=\"{}\"", whose, who, lookup.error);
+            ok = false;
+            return std::nullopt;
         }
-        const draft_record& d = *e.draft;
+        return lookup.value->reveal();
+    };
+    for (const auto& a : config_.accounts) {
+        if (a.secret) {
+            if (auto value = resolve(*a.secret, "account", a.id)) {
+                account_secrets_.emplace(a.id, std::move(*value));
+            }
+        }
+    }
+    for (const auto& a : config_.approvers) {
+        if (auto value = resolve(a.token_secret, "approver", a.name)) {
+            approver_tokens_.emplace_back(std::move(*value), &a);
+        }
+    }
+    if (config_.approval.webhook_secret) {
+        approval_secret_ = resolve(*config_.approval.webhook_secret, "setting",
+                                   "approval.webhook_secret");
+    }
+    for (const auto& n : config_.approval.notify) {
+        notify_secrets_.push_back(resolve(n.secret, "notify", n.url).value_or(""));
+    }
+    return ok;
+}
+
+bool daemon_state::recover_interrupted_sends(const std::vector<dispatch_account>& accounts) {
+    const auto recovered = wait_for_store<store_result<std::vector<draft_record>>>([&](auto done) {
+        store_->recover_interrupted_sends(idempotent_accounts(accounts), now_seconds(),
+                                          std::move(done));
+    });
+    if (!recovered.ok()) {
+        log_->error("recover_sends_failed error=\"{}\"", recovered.error);
+        return false;
+    }
+    for (const draft_record& d : recovered.value) {
         drafts_total_->with({std::string(to_string(d.state))}).increment();
-        if (e.what == "sending") {
-            log_->debug("draft_sending draft={} account={} attempt={}", d.id, d.account,
-                        d.attempts);
-            return;
-        }
-        sends_total_->with({d.account, e.what}).increment();
-        if (e.what == "sent") {
-            log_->info("draft_sent draft={} account={} sent_id={} attempts={}", d.id, d.account,
-                       d.sent_id.value_or("-"), d.attempts);
-        } else if (e.what == "retry") {
-            log_->warn("draft_send_retry draft={} account={} attempt={} next_at={} error=\"{}\"",
-                       d.id, d.account, d.attempts,
-                       d.next_attempt_at ? rules::format_timestamp(*d.next_attempt_at) : "-",
-                       d.last_error.value_or(""));
+        log_->warn("send_interrupted draft={} account={} state={}", d.id, d.account,
+                   to_string(d.state));
+    }
+    return true;
+}
+
+std::vector<dispatch_account> daemon_state::dispatch_accounts(
+    const adapters::https_client& client) const {
+    std::vector<dispatch_account> out;
+    for (const auto& a : config_.accounts) {
+        dispatch_account d;
+        d.id = a.id;
+        d.idempotent = a.idempotent;
+        d.sends_per_minute = a.sends_per_minute;
+        const auto secret = account_secrets_.find(a.id);
+        if (a.platform == "generic" && a.reply_url && secret != account_secrets_.end()) {
+            d.sender = std::make_shared<adapters::generic::reply_poster>(client, *a.reply_url,
+                                                                         secret->second);
         } else {
-            log_->error("draft_send_{} draft={} account={} attempts={} error=\"{}\"", e.what,
-                        d.id, d.account, d.attempts, d.last_error.value_or(""));
+            d.cannot_send_because = "sending to " + a.platform + " is not built yet";
         }
+        out.push_back(std::move(d));
     }
-
-    void set_dispatcher(dispatcher* d) { dispatcher_ = d; }
-
-    void set_ready(bool ready) { ready_.store(ready); }
-    store& storage() { return *store_; }
-    spdlog::logger& log() { return *log_; }
-
-private:
-    net::awaitable<http_response> hook(http_request request, route_params params);
-    net::awaitable<http_response> healthz(http_request request, route_params params);
-    net::awaitable<http_response> readyz(http_request request, route_params params);
-    net::awaitable<http_response> metrics(http_request request, route_params params);
-    net::awaitable<http_response> list_drafts(http_request request, route_params params);
-    net::awaitable<http_response> get_draft(http_request request, route_params params);
-    net::awaitable<http_response> approve(http_request request, route_params params);
-    net::awaitable<http_response> reject(http_request request, route_params params);
-    net::awaitable<http_response> decide(http_request request,
-                                         std::string draft_id,
-                                         decide_request::action what);
-    // The approver a request's bearer token belongs to, if any (CONTRACT §5.2).
-    [[nodiscard]] std::optional<std::string> approver_of(const http_request& request) const;
-    [[nodiscard]] std::optional<rules::message> replied_to(const draft_record& d);
-
-    const config& config_;
-    std::shared_ptr<spdlog::logger> log_;
-    metrics_registry metrics_;
-    family<counter>* messages_total_ = nullptr;
-    family<counter>* rejected_total_ = nullptr;
-    family<counter>* rule_matches_total_ = nullptr;
-    family<counter>* drafts_total_ = nullptr;
-    family<counter>* reloads_total_ = nullptr;
-    family<counter>* sends_total_ = nullptr;
-    histogram* ingest_seconds_ = nullptr;
-    histogram* approval_seconds_ = nullptr;
-    gauge* drafts_pending_ = nullptr;
-    std::shared_ptr<const rules::playbook_set> playbooks_;
-    std::unique_ptr<store> store_;
-    std::map<std::string, std::string, std::less<>> account_secrets_;
-    std::vector<std::pair<std::string, std::string>> approver_tokens_; // token, approver
-    std::atomic<bool> ready_{false};
-    dispatcher* dispatcher_ = nullptr;
-};
-
-const account* find_account(const config& c, std::string_view id) {
-    for (const auto& a : c.accounts) {
-        if (a.id == id) {
-            return &a;
-        }
-    }
-    return nullptr;
+    return out;
 }
 
-const approver* find_approver(const config& c, std::string_view name) {
-    for (const auto& a : c.approvers) {
-        if (a.name == name) {
-            return &a;
-        }
+std::vector<notify_receiver> daemon_state::notify_receivers() const {
+    std::vector<notify_receiver> out;
+    for (std::size_t i = 0; i < config_.approval.notify.size(); ++i) {
+        out.push_back(notify_receiver{config_.approval.notify[i].url, notify_secrets_[i]});
     }
-    return nullptr;
+    return out;
 }
+
+std::string daemon_state::public_url(std::uint16_t port) const {
+    if (config_.approval.public_url) {
+        return *config_.approval.public_url;
+    }
+    // Without one configured, the address rapportd listens on: right for tools on this host.
+    listen_address a = config_.server.listen;
+    a.port = port;
+    if (a.host == "0.0.0.0" || a.host.empty()) {
+        a.host = "127.0.0.1";
+    } else if (a.host == "::") {
+        a.host = "::1";
+    }
+    return "http://" + to_string(a);
+}
+
+void daemon_state::observe(const dispatch_event& e) {
+    if (!e.draft) {
+        if (e.what == "hourly_cap") {
+            log_->warn("sends_paused reason=hourly_cap max_sends_per_hour={}",
+                       config_.guardrails.max_sends_per_hour);
+        } else {
+            log_->error("dispatch_failed error=\"{}\"", e.detail);
+        }
+        return;
+    }
+    const draft_record& d = *e.draft;
+    drafts_total_->with({std::string(to_string(d.state))}).increment();
+    if (notifier_ != nullptr && e.what != "sending" && e.what != "retry") {
+        notifier_->wake();
+    }
+    if (e.what == "sending") {
+        log_->debug("draft_sending draft={} account={} attempt={}", d.id, d.account, d.attempts);
+        return;
+    }
+    sends_total_->with({d.account, e.what}).increment();
+    if (e.what == "sent") {
+        log_->info("draft_sent draft={} account={} sent_id={} attempts={}", d.id, d.account,
+                   d.sent_id.value_or("-"), d.attempts);
+        if (e.first_response) {
+            first_response_seconds_->observe(static_cast<double>(e.first_response->count()));
+        }
+    } else if (e.what == "retry") {
+        log_->warn("draft_send_retry draft={} account={} attempt={} next_at={} error=\"{}\"",
+                   d.id, d.account, d.attempts,
+                   d.next_attempt_at ? rules::format_timestamp(*d.next_attempt_at) : "-",
+                   d.last_error.value_or(""));
+    } else {
+        log_->error("draft_send_{} draft={} account={} attempts={} error=\"{}\"", e.what, d.id,
+                    d.account, d.attempts, d.last_error.value_or(""));
+    }
+}
+
+void daemon_state::observe(const notify_event& e) {
+    if (e.what == "store_error") {
+        log_->error("notify_failed url={} error=\"{}\"", e.url, e.detail);
+        return;
+    }
+    notifications_total_->with({e.what}).increment();
+    if (e.what == "delivered") {
+        log_->debug("notified url={} event={} event_id={}", e.url, e.event, e.seq);
+    } else if (e.what == "retry") {
+        log_->warn("notify_retry url={} event={} event_id={} error=\"{}\"", e.url, e.event,
+                   e.seq, e.detail);
+    } else {
+        log_->error("notify_dropped url={} event={} event_id={} error=\"{}\"", e.url, e.event,
+                    e.seq, e.detail);
+    }
+}
+
+namespace {
 
 // Each io thread keeps its evaluator (scratch memory) for the playbook set it was built for.
 rules::evaluator& evaluator_for(const std::shared_ptr<const rules::playbook_set>& set) {
@@ -345,6 +383,29 @@ private:
     rules::time_point at_;
     store_result<rules::person_history> loaded_;
 };
+
+// Offer budgets and pools as the store has them now. The evaluator's answer only saves work:
+// the transaction that creates the draft checks both again, where writes are serialized.
+class store_ledger final : public rules::offer_ledger {
+public:
+    explicit store_ledger(store& s) : store_(s) {}
+
+    [[nodiscard]] int drafted_on_day(std::string_view pool, rules::time_point day_of) const override {
+        const auto drafted = store_.offers_drafted_on_day(pool, day_of);
+        return drafted.ok() ? static_cast<int>(drafted.value) : 0;
+    }
+
+    [[nodiscard]] std::optional<int> codes_left(std::string_view pool) const override {
+        const auto left = store_.offer_codes_left(pool);
+        // A failed read says "some": the transaction decides for real.
+        return left.ok() ? static_cast<int>(left.value) : 1;
+    }
+
+private:
+    store& store_;
+};
+
+} // namespace
 
 net::awaitable<http_response> daemon_state::hook(http_request request, route_params params) {
     const auto started = std::chrono::steady_clock::now();
@@ -384,8 +445,19 @@ net::awaitable<http_response> daemon_state::hook(http_request request, route_par
     const auto set = std::atomic_load(&playbooks_);
     const rules::time_point now = now_seconds();
     const rules::time_point at = message.created_at.value_or(now);
+    if (!message.insight) {
+        // A reply to a posted insight question answers it (CONTRACT §6).
+        const auto question = store_->question_answered_by(message);
+        if (!question.ok()) {
+            log_->error("insight_lookup_failed account={} error=\"{}\"", account_id,
+                        question.error);
+            co_return json_error(503, "unavailable", "the store could not be read; retry later");
+        }
+        message.insight = question.value;
+    }
     store_history history(*store_, message, at);
-    rules::decision decision = evaluator_for(set).evaluate(message, history, at, nullptr);
+    const store_ledger ledger(*store_);
+    rules::decision decision = evaluator_for(set).evaluate(message, history, at, &ledger);
     if (!history.error().empty()) {
         log_->error("history_failed account={} error=\"{}\"", account_id, history.error());
         co_return json_error(503, "unavailable", "the store could not be read; retry later");
@@ -393,8 +465,9 @@ net::awaitable<http_response> daemon_state::hook(http_request request, route_par
     const std::string kind(rules::to_string(message.kind));
     const std::vector<std::string> matched = decision.matched;
     // Built apart from the co_await: GCC 12 mishandles lambdas in a co_await expression.
+    std::vector<rules::skipped_offer> skipped = decision.skipped;
     auto ingest = [this, request = make_ingest_request(message, std::move(decision), now,
-                                                       config_.approval.expire_after)](
+                                                       config_.approval.expire_after, set.get())](
                       std::function<void(ingest_result)> done) mutable {
         store_->ingest(std::move(request), std::move(done));
     };
@@ -419,6 +492,15 @@ net::awaitable<http_response> daemon_state::hook(http_request request, route_par
         }
         if (!result.draft_ids.empty()) {
             drafts_total_->with({"pending"}).increment(result.draft_ids.size());
+            if (notifier_ != nullptr) {
+                notifier_->wake();
+            }
+        }
+        skipped.insert(skipped.end(), result.skipped.begin(), result.skipped.end());
+        for (const auto& skip : skipped) {
+            offers_skipped_total_->with({skip.rule, skip.reason}).increment();
+            log_->info("offer_skipped account={} id={} rule={} reason={}", account_id, message.id,
+                       skip.rule, skip.reason);
         }
         ingest_seconds_->observe(
             std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
@@ -436,7 +518,11 @@ net::awaitable<http_response> daemon_state::readyz(http_request, route_params) {
     if (!ready_.load()) {
         co_return json_error(503, "not_ready", "starting or stopping");
     }
-    co_return http::json_response(200, "{\"status\":\"ready\"}");
+    // Paused sending is still ready (drafting and approving go on), but whoever looks should
+    // see it.
+    co_return http::json_response(200, paused_.load()
+                                           ? "{\"status\":\"ready\",\"sending\":\"paused\"}"
+                                           : "{\"status\":\"ready\",\"sending\":\"on\"}");
 }
 
 net::awaitable<http_response> daemon_state::metrics(http_request, route_params) {
@@ -446,212 +532,20 @@ net::awaitable<http_response> daemon_state::metrics(http_request, route_params) 
     if (const auto pending = store_->count_drafts(draft_state::pending); pending.ok()) {
         drafts_pending_->set(pending.value);
     }
+    if (const auto set = std::atomic_load(&playbooks_)) {
+        for (const auto& book : set->playbooks) {
+            for (const auto& [name, pool] : book.offers) {
+                if (!pool.has_codes_file) {
+                    continue;
+                }
+                if (const auto left = store_->offer_codes_left(pool.name); left.ok()) {
+                    offer_codes_left_->with({pool.name}).set(left.value);
+                }
+            }
+        }
+    }
     response.body = metrics_.render();
     co_return response;
-}
-
-std::optional<std::string> daemon_state::approver_of(const http_request& request) const {
-    constexpr std::string_view scheme = "Bearer ";
-    const std::string_view header = request.headers.get("Authorization").value_or("");
-    if (!header.starts_with(scheme)) {
-        return std::nullopt;
-    }
-    const std::string_view token = header.substr(scheme.size());
-    std::optional<std::string> who;
-    for (const auto& [known, name] : approver_tokens_) {
-        // Every token is compared, so the time taken says nothing about which one matched.
-        if (adapters::constant_time_equal(known, token)) {
-            who = name;
-        }
-    }
-    return who;
-}
-
-std::optional<rules::message> daemon_state::replied_to(const draft_record& d) {
-    if (d.in_reply_to.empty()) {
-        return std::nullopt;
-    }
-    auto stored = store_->get_message(d.account, d.in_reply_to);
-    if (!stored.ok() || !stored.value) {
-        return std::nullopt;
-    }
-    return stored.value->message;
-}
-
-net::awaitable<http_response> daemon_state::list_drafts(http_request request, route_params) {
-    if (!approver_of(request)) {
-        co_return json_error(401, "unauthorized", "a valid bearer token is required");
-    }
-    draft_filter filter;
-    if (const auto state = request.query_value("state")) {
-        filter.state = parse_draft_state(*state);
-        if (!filter.state) {
-            co_return json_error(400, "bad_request",
-                                 "unknown state '" + std::string(*state) +
-                                     "' (pending, approved, sending, sent, rejected, expired, "
-                                     "failed, needs_review)");
-        }
-    }
-    if (const auto team = request.query_value("team")) {
-        filter.team = std::string(*team);
-    }
-    if (const auto account = request.query_value("account")) {
-        filter.account = std::string(*account);
-    }
-    if (const auto after = request.query_value("after")) {
-        filter.after = std::string(*after);
-    }
-    if (const auto limit = request.query_value("limit")) {
-        int value = 0;
-        const auto [end, ec] = std::from_chars(limit->data(), limit->data() + limit->size(), value);
-        if (ec != std::errc{} || end != limit->data() + limit->size() || value < 1 || value > 500) {
-            co_return json_error(400, "bad_request", "limit must be a whole number from 1 to 500");
-        }
-        filter.limit = value;
-    }
-    auto page = store_->list_drafts(filter);
-    if (!page.ok()) {
-        log_->error("list_drafts_failed error=\"{}\"", page.error);
-        co_return json_error(503, "unavailable", "the store could not be read; retry later");
-    }
-    std::string body = "{\"drafts\":[";
-    for (std::size_t i = 0; i < page.value.drafts.size(); ++i) {
-        body += i > 0 ? "," : "";
-        const auto& d = page.value.drafts[i];
-        append_json(body, d, replied_to(d));
-    }
-    body += "],\"next\":";
-    if (page.value.next) {
-        rules::append_json_string(body, *page.value.next);
-    } else {
-        body += "null";
-    }
-    body += "}";
-    co_return http::json_response(200, std::move(body));
-}
-
-net::awaitable<http_response> daemon_state::get_draft(http_request request, route_params params) {
-    if (!approver_of(request)) {
-        co_return json_error(401, "unauthorized", "a valid bearer token is required");
-    }
-    const std::string id(params["id"]);
-    auto found = store_->get_draft(id);
-    if (!found.ok()) {
-        log_->error("get_draft_failed id={} error=\"{}\"", id, found.error);
-        co_return json_error(503, "unavailable", "the store could not be read; retry later");
-    }
-    if (!found.value) {
-        co_return json_error(404, "not_found", "no draft '" + id + "'");
-    }
-    std::string body;
-    append_json(body, *found.value, replied_to(*found.value));
-    co_return http::json_response(200, std::move(body));
-}
-
-net::awaitable<http_response> daemon_state::approve(http_request request, route_params params) {
-    return decide(std::move(request), std::string(params["id"]), decide_request::action::approve);
-}
-
-net::awaitable<http_response> daemon_state::reject(http_request request, route_params params) {
-    return decide(std::move(request), std::string(params["id"]), decide_request::action::reject);
-}
-
-net::awaitable<http_response> daemon_state::decide(http_request request,
-                                                   std::string draft_id,
-                                                   decide_request::action what) {
-    const auto approver_name = approver_of(request);
-    if (!approver_name) {
-        co_return json_error(401, "unauthorized", "a valid bearer token is required");
-    }
-    decide_request decision;
-    decision.draft_id = draft_id;
-    decision.what = what;
-    decision.approver = *approver_name;
-    decision.at = now_seconds();
-    // The body is optional: {"text", "note", "version"} to approve, {"reason"} to reject.
-    if (request.body.find_first_not_of(" \t\r\n") != std::string::npos) {
-        boost::system::error_code ec;
-        const boost::json::value body = boost::json::parse(request.body, ec);
-        if (ec || !body.is_object()) {
-            co_return json_error(400, "bad_request", "the body must be a JSON object");
-        }
-        const auto& o = body.get_object();
-        const auto text_field = [&](std::string_view name) -> std::optional<std::string> {
-            const auto* v = o.if_contains(name);
-            if (v == nullptr || v->is_null() || !v->is_string()) {
-                return std::nullopt;
-            }
-            return std::string(v->get_string());
-        };
-        for (const auto& [name, value] : o) {
-            const bool allowed = what == decide_request::action::approve
-                                     ? (name == "text" || name == "note" || name == "version")
-                                     : (name == "reason");
-            if (!allowed) {
-                co_return json_error(400, "bad_request",
-                                     "unknown field '" + std::string(name) + "'");
-            }
-            if (name == "version" ? !value.is_int64() : !(value.is_string() || value.is_null())) {
-                co_return json_error(400, "bad_request",
-                                     "field '" + std::string(name) + "' has the wrong type");
-            }
-        }
-        decision.text = text_field("text");
-        decision.note =
-            what == decide_request::action::approve ? text_field("note") : text_field("reason");
-        if (const auto* v = o.if_contains("version")) {
-            decision.version = static_cast<int>(v->get_int64());
-        }
-        if (decision.text && decision.text->find_first_not_of(" \t\r\n") == std::string::npos) {
-            co_return json_error(400, "bad_request", "an edited text must not be empty");
-        }
-    }
-    // Only an approver of the draft's team may decide it (CONTRACT §5.1: 403).
-    auto current = store_->get_draft(draft_id);
-    if (!current.ok()) {
-        co_return json_error(503, "unavailable", "the store could not be read; retry later");
-    }
-    if (!current.value) {
-        co_return json_error(404, "not_found", "no draft '" + draft_id + "'");
-    }
-    const approver* who = find_approver(config_, *approver_name);
-    const auto& team = current.value->team;
-    if (team && who != nullptr && !who->sees_all_teams() &&
-        std::find(who->teams.begin(), who->teams.end(), *team) == who->teams.end()) {
-        co_return json_error(403, "forbidden",
-                             "draft " + draft_id + " belongs to team '" + *team + "', not yours");
-    }
-    auto apply = [this,
-                  request = std::move(decision)](std::function<void(decide_result)> done) mutable {
-        store_->decide(std::move(request), std::move(done));
-    };
-    decide_result result = co_await async_store<decide_result>(std::move(apply), use_throw);
-    switch (result.status) {
-        case decide_status::not_found:
-            co_return json_error(404, "not_found", "no draft '" + draft_id + "'");
-        case decide_status::conflict:
-            co_return json_error(409, "conflict", result.error);
-        case decide_status::failed:
-            log_->error("decide_failed draft={} error=\"{}\"", draft_id, result.error);
-            co_return json_error(503, "unavailable", "the decision could not be stored; retry");
-        case decide_status::changed:
-            drafts_total_->with({std::string(to_string(result.draft->state))}).increment();
-            log_->info("draft_decided draft={} state={} by={}", draft_id,
-                       to_string(result.draft->state), *approver_name);
-            if (result.draft->decided_at) {
-                approval_seconds_->observe(static_cast<double>(
-                    (*result.draft->decided_at - result.draft->created_at).count()));
-            }
-            if (result.draft->state == draft_state::approved && dispatcher_ != nullptr) {
-                dispatcher_->wake();
-            }
-            break;
-        case decide_status::unchanged:
-            break;
-    }
-    std::string body;
-    append_json(body, *result.draft, replied_to(*result.draft));
-    co_return http::json_response(200, std::move(body));
 }
 
 http::router daemon_state::routes() {
@@ -673,10 +567,13 @@ http::router daemon_state::routes() {
     r.add("GET", "/v1/drafts/{id}", bind(&daemon_state::get_draft));
     r.add("POST", "/v1/drafts/{id}/approve", bind(&daemon_state::approve));
     r.add("POST", "/v1/drafts/{id}/reject", bind(&daemon_state::reject));
+    r.add("POST", "/v1/pause", bind(&daemon_state::pause));
+    r.add("POST", "/v1/resume", bind(&daemon_state::resume));
+    r.add("GET", "/v1/audit", bind(&daemon_state::list_audit));
+    r.add("GET", "/v1/messages", bind(&daemon_state::list_messages));
+    r.add("GET", "/v1/insights/{id}", bind(&daemon_state::get_insight));
     return r;
 }
-
-} // namespace
 
 std::vector<rules::diagnostic> check_everything(const config& c) {
     std::vector<rules::diagnostic> problems = check_secrets(c);
@@ -689,7 +586,7 @@ int run_daemon(const config& c) {
     auto log = make_logger(c);
     daemon_state state(c, log);
     notify("STATUS=loading playbooks");
-    if (!state.resolve_account_secrets() || !state.load_playbooks()) {
+    if (!state.resolve_secrets() || !state.load_playbooks()) {
         return 1;
     }
     notify("STATUS=opening the store");
@@ -738,7 +635,31 @@ int run_daemon(const config& c) {
     dispatcher sender(ioc.get_executor(), state.storage(), accounts, dispatch,
                       [&state](const dispatch_event& e) { state.observe(e); });
     state.set_dispatcher(&sender);
+    // A pause survives restarts: the dispatcher starts paused if it was.
+    sender.set_paused(state.sending_paused());
     sender.start();
+    notifier_options notify_options;
+    notify_options.public_url = state.public_url(port);
+    notifier announcer(ioc.get_executor(), state.storage(), *client, state.notify_receivers(),
+                       notify_options, [&state](const notify_event& e) { state.observe(e); });
+    state.set_notifier(&announcer);
+    announcer.start();
+
+    // Expiry and SLA checks once a second, on one timer so two passes never overlap. The pass
+    // blocks its thread on store commits, so it runs on a thread of its own.
+    net::io_context housekeeping_context;
+    net::steady_timer housekeeping_timer(housekeeping_context);
+    std::function<void()> arm_housekeeping = [&] {
+        housekeeping_timer.expires_after(std::chrono::seconds(1));
+        housekeeping_timer.async_wait([&](const boost::system::error_code& ec) {
+            if (!ec) {
+                state.housekeeping();
+                arm_housekeeping();
+            }
+        });
+    };
+    arm_housekeeping();
+    std::thread housekeeping_thread([&housekeeping_context] { housekeeping_context.run(); });
 
     log->info("listening address={}:{}", c.server.listen.host, port);
     state.set_ready(true);
@@ -781,8 +702,11 @@ int run_daemon(const config& c) {
             state.set_ready(false);
             watchdog.cancel();
             // The listener and the dispatcher drain side by side (each bounded at 10 s);
-            // the store closes after both.
-            auto remaining = std::make_shared<std::atomic<int>>(2);
+            // the notifier and housekeeping stop at once (what they had not done yet is
+            // still in the store); the store closes after all of them.
+            net::post(housekeeping_context, [&] { housekeeping_timer.cancel(); });
+            housekeeping_thread.join();
+            auto remaining = std::make_shared<std::atomic<int>>(3);
             auto one_done = [&, remaining] {
                 if (remaining->fetch_sub(1) == 1) {
                     state.storage().close();
@@ -792,6 +716,7 @@ int run_daemon(const config& c) {
             };
             server.on_stopped(one_done);
             sender.stop(std::chrono::seconds(10), one_done);
+            announcer.stop(one_done);
             server.stop();
         };
     signals.async_wait(on_signal);
@@ -803,6 +728,10 @@ int run_daemon(const config& c) {
     ioc.run();
     for (auto& t : threads) {
         t.join();
+    }
+    if (housekeeping_thread.joinable()) {
+        net::post(housekeeping_context, [&] { housekeeping_timer.cancel(); });
+        housekeeping_thread.join();
     }
     return 0;
 }

@@ -90,15 +90,20 @@ struct dispatcher::impl : std::enable_shared_from_this<impl> {
     std::deque<rules::time_point> sent_in_last_hour;
     std::set<std::string, std::less<>> in_flight;
     bool woken = false;
+    bool paused = false;
     bool stopping = false;
     bool loop_ended = false;
     bool cap_reported = false;
     bool started = false;
     std::function<void()> stopped;
 
-    void notify(std::string what, std::optional<draft_record> draft, std::string detail = {}) {
+    void notify(std::string what,
+                std::optional<draft_record> draft,
+                std::string detail = {},
+                std::optional<rules::duration> first_response = std::nullopt) {
         if (observer) {
-            observer(dispatch_event{std::move(what), std::move(draft), std::move(detail)});
+            observer(dispatch_event{std::move(what), std::move(draft), std::move(detail),
+                                    first_response});
         }
     }
 
@@ -133,6 +138,9 @@ struct dispatcher::impl : std::enable_shared_from_this<impl> {
 
     // Starts as many due drafts as the limits allow.
     net::awaitable<void> fill() {
+        if (paused) {
+            co_return;
+        }
         const rules::time_point now = options.now();
         while (!sent_in_last_hour.empty() &&
                sent_in_last_hour.front() <= now - std::chrono::hours(1)) {
@@ -159,7 +167,7 @@ struct dispatcher::impl : std::enable_shared_from_this<impl> {
         }
         const auto steady_now = steady::now();
         for (const draft_record& d : due.value) {
-            if (stopping || free_slots <= 0 || hour_left <= 0) {
+            if (stopping || paused || free_slots <= 0 || hour_left <= 0) {
                 break;
             }
             if (in_flight.contains(d.id)) {
@@ -230,7 +238,7 @@ struct dispatcher::impl : std::enable_shared_from_this<impl> {
             if (finished.draft->state == draft_state::sent) {
                 sent_in_last_hour.push_back(*finished.draft->sent_at);
             }
-            notify(result_name(outcome.what), finished.draft);
+            notify(result_name(outcome.what), finished.draft, {}, finished.first_response);
         } else if (finished.status == decide_status::failed) {
             // The draft stays `sending` in the store; the next start puts it up for review.
             report_store_error("finish_send " + draft.id, finished.error);
@@ -358,6 +366,14 @@ void dispatcher::start() {
 
 void dispatcher::wake() {
     net::post(impl_->strand, [self = impl_] {
+        self->woken = true;
+        self->timer.cancel();
+    });
+}
+
+void dispatcher::set_paused(bool paused) {
+    net::post(impl_->strand, [self = impl_, paused] {
+        self->paused = paused;
         self->woken = true;
         self->timer.cancel();
     });

@@ -66,6 +66,8 @@ struct dispatch_event {
     std::optional<draft_record> draft;
     /// store_error: what failed.
     std::string detail;
+    /// sent: the first sent reply to its message, this long after the message was written.
+    std::optional<rules::duration> first_response;
 };
 
 /// Called on the dispatcher's strand; must be quick.
@@ -87,6 +89,11 @@ public:
 
     /// A draft was approved: look now instead of at the next tick. Any thread.
     void wake();
+
+    /// Paused, it starts no send (those in flight finish); resumed, it looks at once, so the
+    /// backlog goes out most urgent first. Any thread; takes effect on the strand, before the
+    /// next look for due drafts.
+    void set_paused(bool paused);
 
     /// Stops taking drafts and calls `done` (on the dispatcher's strand) once the sends in
     /// flight have ended, or after `grace` with them still running: those drafts stay

@@ -1,5 +1,6 @@
 #include "daemon/store/sqlite_store.hpp"
 
+#include "daemon/store/draft_json.hpp"
 #include "rules/json_text.hpp"
 
 #include <sqlite3.h>
@@ -8,6 +9,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -23,7 +25,7 @@ namespace {
 // Each string is one schema version; never edit a released one, append a new one instead.
 // Times are INTEGER seconds since the Unix epoch. Row data appends by rowid; text keys are
 // unique indexes, and draft ids grow with time so their index appends too.
-constexpr std::array<const char*, 2> migrations{
+constexpr std::array<const char*, 3> migrations{
     R"sql(
 CREATE TABLE messages (
     account TEXT NOT NULL,
@@ -118,6 +120,80 @@ CREATE TABLE settings (
     R"sql(
 ALTER TABLE drafts ADD COLUMN next_attempt_at INTEGER;
 CREATE INDEX drafts_by_sent_at ON drafts (sent_at) WHERE sent_at IS NOT NULL;
+)sql",
+    // 3: the approval workflow. Insight questions answer no message, so a draft's
+    // in_reply_to may be NULL (SQLite changes a column only by copying the table).
+    // Notifications carry the draft as it was at the event. SLAs are tracked per message.
+    // Offer events in a person's history name their draft, so a rejected offer is forgotten.
+    R"sql(
+CREATE TABLE drafts_v3 (
+    id TEXT NOT NULL PRIMARY KEY,
+    version INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    account TEXT NOT NULL,
+    platform TEXT NOT NULL,
+    rule TEXT NOT NULL,
+    team TEXT,
+    priority TEXT NOT NULL,
+    private INTEGER NOT NULL,
+    too_long INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    original_text TEXT NOT NULL,
+    in_reply_to TEXT,
+    created_at INTEGER NOT NULL,
+    sla_due_at INTEGER,
+    expires_at INTEGER,
+    decided_by TEXT,
+    decided_at INTEGER,
+    note TEXT,
+    sent_id TEXT,
+    sent_at INTEGER,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    offer TEXT,
+    next_attempt_at INTEGER,
+    insight TEXT,
+    FOREIGN KEY (account, in_reply_to) REFERENCES messages (account, id)
+);
+INSERT INTO drafts_v3 (id, version, state, kind, account, platform, rule, team, priority,
+    private, too_long, text, original_text, in_reply_to, created_at, sla_due_at, expires_at,
+    decided_by, decided_at, note, sent_id, sent_at, attempts, last_error, offer, next_attempt_at)
+SELECT id, version, state, kind, account, platform, rule, team, priority, private, too_long,
+    text, original_text, in_reply_to, created_at, sla_due_at, expires_at, decided_by,
+    decided_at, note, sent_id, sent_at, attempts, last_error, offer, next_attempt_at
+FROM drafts;
+DROP TABLE outbox;
+DROP TABLE drafts;
+ALTER TABLE drafts_v3 RENAME TO drafts;
+CREATE INDEX drafts_by_state ON drafts (state, id);
+CREATE INDEX drafts_by_message ON drafts (account, in_reply_to);
+CREATE INDEX drafts_by_sent_at ON drafts (sent_at) WHERE sent_at IS NOT NULL;
+CREATE INDEX drafts_pending_expiry ON drafts (expires_at) WHERE state = 'pending';
+CREATE INDEX drafts_offers_by_day ON drafts (offer, created_at) WHERE offer IS NOT NULL;
+CREATE INDEX drafts_posted_questions ON drafts (account, sent_id)
+    WHERE kind = 'insight_question' AND sent_id IS NOT NULL;
+CREATE TABLE outbox (
+    seq INTEGER PRIMARY KEY,
+    event TEXT NOT NULL,
+    draft_id TEXT,
+    created_at INTEGER NOT NULL,
+    draft_json TEXT NOT NULL,
+    details_json TEXT
+);
+CREATE TABLE used_signatures (
+    signature TEXT NOT NULL PRIMARY KEY,
+    expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+ALTER TABLE messages ADD COLUMN sla_due_at INTEGER;
+ALTER TABLE messages ADD COLUMN answered_at INTEGER;
+ALTER TABLE messages ADD COLUMN sla_breached_at INTEGER;
+ALTER TABLE messages ADD COLUMN insight TEXT;
+CREATE INDEX messages_sla_open ON messages (sla_due_at)
+    WHERE sla_due_at IS NOT NULL AND answered_at IS NULL AND sla_breached_at IS NULL;
+CREATE INDEX messages_by_insight ON messages (insight) WHERE insight IS NOT NULL;
+ALTER TABLE person_events ADD COLUMN draft_id TEXT;
+CREATE INDEX person_events_by_draft ON person_events (draft_id) WHERE draft_id IS NOT NULL;
 )sql",
 };
 
@@ -286,6 +362,26 @@ private:
     sqlite3_stmt* stmt_;
 };
 
+// The first row that breaks a foreign key, as an error; empty when there is none.
+std::string foreign_key_problems(connection& c) {
+    statement s{c, "PRAGMA foreign_key_check"};
+    if (!s) {
+        return sqlite_error(c.db(), "prepare foreign_key_check");
+    }
+    const int rc = s.step();
+    if (rc == SQLITE_ROW) {
+        return "a row of " + s.text(0) + " refers to a missing row of " + s.text(2);
+    }
+    return rc == SQLITE_DONE ? std::string{} : sqlite_error(c.db(), "foreign_key_check");
+}
+
+std::string replace_all(std::string text, std::string_view from, std::string_view to) {
+    for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
+        text.replace(at, from.size(), to);
+    }
+    return text;
+}
+
 std::string tags_json(const std::vector<std::string>& tags) {
     std::string out = "[";
     for (const std::string& tag : tags) {
@@ -349,7 +445,7 @@ std::optional<std::uint64_t> decode_draft_id(std::string_view id) {
 constexpr const char* draft_columns =
     "id, version, state, kind, account, platform, rule, team, priority, private, too_long, "
     "text, original_text, in_reply_to, created_at, sla_due_at, expires_at, decided_by, "
-    "decided_at, note, sent_id, sent_at, attempts, last_error, offer, next_attempt_at";
+    "decided_at, note, sent_id, sent_at, attempts, last_error, offer, next_attempt_at, insight";
 
 draft_record read_draft(const statement& s) {
     draft_record d;
@@ -366,7 +462,7 @@ draft_record read_draft(const statement& s) {
     d.too_long = s.integer(10) != 0;
     d.text = s.text(11);
     d.original_text = s.text(12);
-    d.in_reply_to = s.text(13);
+    d.in_reply_to = s.optional_text(13).value_or("");
     d.created_at = time_of(s.integer(14));
     d.sla_due_at = s.optional_time(15);
     d.expires_at = s.optional_time(16);
@@ -379,6 +475,7 @@ draft_record read_draft(const statement& s) {
     d.last_error = s.optional_text(23);
     d.offer = s.optional_text(24);
     d.next_attempt_at = s.optional_time(25);
+    d.insight = s.optional_text(26);
     return d;
 }
 
@@ -396,16 +493,83 @@ const std::string list_drafts_sql = std::string{"SELECT "} + draft_columns +
 const std::string insert_draft_sql = std::string{"INSERT INTO drafts ("} + draft_columns +
                                      ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
                                      "?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, "
-                                     "?23, ?24, ?25, ?26)";
+                                     "?23, ?24, ?25, ?26, ?27)";
 constexpr const char* insert_message_sql =
     "INSERT OR IGNORE INTO messages (account, id, platform, kind, author_id, created_at, "
-    "received_at, message_json, decision_json, tags) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+    "received_at, message_json, decision_json, tags, sla_due_at, insight) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+constexpr const char* update_decision_sql =
+    "UPDATE messages SET decision_json = ?3 WHERE account = ?1 AND id = ?2";
 constexpr const char* insert_person_event_sql =
     "INSERT INTO person_events (platform, author_id, at, kind, tags) "
     "VALUES (?1, ?2, ?3, 'message', ?4)";
+constexpr const char* insert_offer_event_sql =
+    "INSERT INTO person_events (platform, author_id, at, kind, pool, draft_id) "
+    "VALUES (?1, ?2, ?3, 'offer', ?4, ?5)";
+constexpr const char* delete_offer_event_sql = "DELETE FROM person_events WHERE draft_id = ?1";
 constexpr const char* insert_outbox_sql =
-    "INSERT INTO outbox (event, draft_id, created_at, next_at) VALUES (?1, ?2, ?3, ?3)";
+    "INSERT INTO outbox (event, draft_id, created_at, draft_json, details_json) "
+    "VALUES (?1, ?2, ?3, ?4, ?5)";
+constexpr const char* select_message_json_sql =
+    "SELECT message_json FROM messages WHERE account = ?1 AND id = ?2";
+// Offers count against the day's budget unless a person turned them down or let them lapse.
+constexpr const char* offers_on_day_sql =
+    "SELECT count(*) FROM drafts WHERE offer = ?1 AND created_at >= ?2 AND created_at < ?3 "
+    "AND state NOT IN ('rejected', 'expired')";
+constexpr const char* free_code_sql =
+    "SELECT code FROM offer_codes WHERE pool = ?1 AND state = 'free' ORDER BY rowid LIMIT 1";
+constexpr const char* reserve_code_sql =
+    "UPDATE offer_codes SET state = 'reserved', draft_id = ?3 WHERE pool = ?1 AND code = ?2";
+constexpr const char* release_code_sql =
+    "UPDATE offer_codes SET state = 'free', draft_id = NULL WHERE draft_id = ?1";
+constexpr const char* use_code_sql =
+    "UPDATE offer_codes SET state = 'used' WHERE draft_id = ?1";
+constexpr const char* insert_code_sql =
+    "INSERT OR IGNORE INTO offer_codes (pool, code) VALUES (?1, ?2)";
+constexpr const char* codes_left_sql =
+    "SELECT count(*) FROM offer_codes WHERE pool = ?1 AND state = 'free'";
+// The first sent reply answers the message; how long that took is its time to first response.
+constexpr const char* answer_message_sql =
+    "UPDATE messages SET answered_at = ?3 WHERE account = ?1 AND id = ?2 AND answered_at IS NULL "
+    "RETURNING coalesce(created_at, received_at)";
+constexpr const char* open_slas_sql =
+    "SELECT account, id, sla_due_at FROM messages WHERE sla_due_at IS NOT NULL AND "
+    "answered_at IS NULL AND sla_breached_at IS NULL AND sla_due_at <= ?1 "
+    "ORDER BY sla_due_at LIMIT ?2";
+constexpr const char* mark_breached_sql =
+    "UPDATE messages SET sla_breached_at = ?3 WHERE account = ?1 AND id = ?2";
+constexpr const char* insert_signature_sql =
+    "INSERT OR IGNORE INTO used_signatures (signature, expires_at) VALUES (?1, ?2)";
+constexpr const char* forget_signatures_sql = "DELETE FROM used_signatures WHERE expires_at < ?1";
+constexpr const char* put_cursor_sql =
+    "INSERT INTO cursors (account, key, value) VALUES (?1, ?2, ?3) "
+    "ON CONFLICT (account, key) DO UPDATE SET value = excluded.value";
+constexpr const char* get_cursor_sql =
+    "SELECT value FROM cursors WHERE account = ?1 AND key = ?2";
+constexpr const char* put_setting_sql =
+    "INSERT INTO settings (key, value) VALUES (?1, ?2) "
+    "ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+constexpr const char* get_setting_sql = "SELECT value FROM settings WHERE key = ?1";
+constexpr const char* outbox_after_sql =
+    "SELECT seq, event, coalesce(draft_id, ''), created_at, draft_json, "
+    "coalesce(details_json, '') FROM outbox WHERE seq > ?1 ORDER BY seq LIMIT ?2";
+constexpr const char* last_outbox_seq_sql = "SELECT coalesce(max(seq), 0) FROM outbox";
+constexpr const char* prune_outbox_sql = "DELETE FROM outbox WHERE seq <= ?1";
+constexpr const char* question_answered_sql =
+    "SELECT insight FROM drafts WHERE account = ?1 AND kind = 'insight_question' AND "
+    "sent_id IS NOT NULL AND sent_id IN (?2, ?3) LIMIT 1";
+constexpr const char* insight_answers_sql =
+    "SELECT message_json, received_at, decision_json, tags FROM messages WHERE insight = ?1 "
+    "ORDER BY coalesce(created_at, received_at), rowid LIMIT ?2";
+constexpr const char* list_audit_sql =
+    "SELECT seq, draft_id, at, actor, action, coalesce(before_json, ''), "
+    "coalesce(after_json, '') FROM audit WHERE (?1 IS NULL OR draft_id = ?1) "
+    "AND (?2 IS NULL OR seq < ?2) ORDER BY seq DESC LIMIT ?3";
+constexpr const char* list_messages_sql =
+    "SELECT rowid, message_json, received_at, decision_json, tags FROM messages "
+    "WHERE (?1 IS NULL OR EXISTS (SELECT 1 FROM json_each(messages.tags) WHERE value = ?1)) "
+    "AND (?2 IS NULL OR account = ?2) AND (?3 IS NULL OR received_at >= ?3) "
+    "AND (?4 IS NULL OR rowid < ?4) ORDER BY rowid DESC LIMIT ?5";
 constexpr const char* select_message_sql =
     "SELECT message_json, received_at, decision_json, tags FROM messages "
     "WHERE account = ?1 AND id = ?2";
@@ -424,6 +588,17 @@ const std::string due_drafts_sql =
     " FROM drafts WHERE state = 'approved' AND (next_attempt_at IS NULL OR next_attempt_at <= ?1)"
     " ORDER BY CASE priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2"
     " ELSE 3 END, decided_at, id LIMIT ?2";
+const std::string expiring_drafts_sql =
+    std::string{"SELECT "} + draft_columns +
+    " FROM drafts WHERE state = 'pending' AND expires_at <= ?1 ORDER BY expires_at LIMIT ?2";
+// The draft an SLA notification shows: the message's most urgent one not yet finished.
+const std::string sla_draft_sql =
+    std::string{"SELECT "} + draft_columns +
+    " FROM drafts WHERE account = ?1 AND in_reply_to = ?2 ORDER BY CASE state"
+    " WHEN 'pending' THEN 0 WHEN 'needs_review' THEN 1 WHEN 'approved' THEN 2"
+    " WHEN 'sending' THEN 3 ELSE 4 END, id LIMIT 1";
+const std::string insight_questions_sql = std::string{"SELECT "} + draft_columns +
+                                          " FROM drafts WHERE insight = ?1 ORDER BY id";
 const std::string select_sending_sql =
     std::string{"SELECT "} + draft_columns + " FROM drafts WHERE state = 'sending' ORDER BY id";
 constexpr const char* count_drafts_sql = "SELECT count(*) FROM drafts WHERE state = ?1";
@@ -488,6 +663,121 @@ struct sqlite_store::impl {
         return encode_draft_id(last_draft_value);
     }
 
+    /// Runs a cached write statement after `bind` set its parameters; returns the error.
+    template <typename Bind>
+    std::string write(const char* sql, std::string_view what, Bind bind) {
+        statement s{writer, sql};
+        if (!s) {
+            return sqlite_error(writer.db(), "prepare " + std::string{what});
+        }
+        bind(s);
+        if (const int rc = s.step(); rc != SQLITE_DONE && rc != SQLITE_ROW) {
+            return sqlite_error(writer.db(), what);
+        }
+        return {};
+    }
+
+    /// Reads one integer (`count(*)` and the like); returns the error.
+    template <typename Bind>
+    std::string read_integer(const char* sql, std::string_view what, Bind bind, std::int64_t& out) {
+        statement s{writer, sql};
+        if (!s) {
+            return sqlite_error(writer.db(), "prepare " + std::string{what});
+        }
+        bind(s);
+        if (s.step() != SQLITE_ROW) {
+            return sqlite_error(writer.db(), what);
+        }
+        out = s.integer(0);
+        return {};
+    }
+
+    /// The stored JSON of message (account, id), or `null` when there is none.
+    std::string message_json_of(std::string_view account, std::string_view id, std::string& out) {
+        out = "null";
+        if (id.empty()) {
+            return {};
+        }
+        statement s{writer, select_message_json_sql};
+        if (!s) {
+            return sqlite_error(writer.db(), "prepare select message json");
+        }
+        s.bind(1, account);
+        s.bind(2, id);
+        const int rc = s.step();
+        if (rc == SQLITE_ROW) {
+            out = s.text(0);
+        } else if (rc != SQLITE_DONE) {
+            return sqlite_error(writer.db(), "select message json");
+        }
+        return {};
+    }
+
+    /// Queues notification `event` about `d` (as it is now, with its message as
+    /// `message_json`); `details_json` adds members to the notification body.
+    std::string insert_outbox(const char* event,
+                              const draft_record& d,
+                              std::string_view message_json,
+                              rules::time_point at,
+                              const std::optional<std::string>& details_json = std::nullopt) {
+        std::string draft_json;
+        append_json(draft_json, d, message_json);
+        return write(insert_outbox_sql, "insert outbox", [&](statement& s) {
+            s.bind(1, event);
+            s.bind(2, d.id);
+            s.bind(3, at);
+            s.bind(4, draft_json);
+            s.bind(5, details_json);
+        });
+    }
+
+    /// What the transaction grants an offer draft: a code (when its pool has codes), or why it
+    /// must be skipped. Checked here, where writes are serialized, so two messages evaluated
+    /// at once cannot both take the last code or the last of the day's budget.
+    std::string plan_offer(const new_draft& d,
+                           std::optional<std::string>& code,
+                           std::optional<std::string>& skip_reason) {
+        if (!d.offer || !d.spec.offer) {
+            return {};
+        }
+        const std::string& pool = *d.spec.offer;
+        if (d.offer->per_day) {
+            const auto day = std::chrono::floor<std::chrono::days>(d.created_at);
+            std::int64_t drafted = 0;
+            if (std::string error = read_integer(
+                    offers_on_day_sql, "count offers on day",
+                    [&](statement& s) {
+                        s.bind(1, pool);
+                        s.bind(2, rules::time_point{day});
+                        s.bind(3, rules::time_point{day + std::chrono::days{1}});
+                    },
+                    drafted);
+                !error.empty()) {
+                return error;
+            }
+            if (drafted >= *d.offer->per_day) {
+                skip_reason = "budget";
+                return {};
+            }
+        }
+        if (d.offer->uses_codes) {
+            statement s{writer, free_code_sql};
+            if (!s) {
+                return sqlite_error(writer.db(), "prepare free code");
+            }
+            s.bind(1, pool);
+            const int rc = s.step();
+            if (rc == SQLITE_ROW) {
+                code = s.text(0);
+            } else if (rc == SQLITE_DONE) {
+                skip_reason = "pool_empty";
+            } else {
+                return sqlite_error(writer.db(), "free code");
+            }
+        }
+        return {};
+    }
+
     /// Writes one request inside the current transaction; returns the error, empty on success.
     std::string write_one(const ingest_request& r, ingest_result& result) {
         const rules::message& m = r.message;
@@ -496,86 +786,170 @@ struct sqlite_store::impl {
         std::string decision_json;
         rules::append_json(decision_json, r.decision);
         const std::string tags = tags_json(r.decision.tags);
-        {
-            statement s{writer, insert_message_sql};
-            if (!s) {
-                return sqlite_error(writer.db(), "prepare insert message");
-            }
-            s.bind(1, m.account);
-            s.bind(2, m.id);
-            s.bind(3, m.platform);
-            s.bind(4, rules::to_string(m.kind));
-            s.bind(5, m.author.id);
-            s.bind(6, m.created_at);
-            s.bind(7, r.received_at);
-            s.bind(8, message_json);
-            s.bind(9, decision_json);
-            s.bind(10, tags);
-            if (s.step() != SQLITE_DONE) {
-                return sqlite_error(writer.db(), "insert message");
-            }
-            if (sqlite3_changes(writer.db()) == 0) {
-                result.status = ingest_status::duplicate;
-                return {};
-            }
+        if (std::string error = write(insert_message_sql, "insert message",
+                                      [&](statement& s) {
+                                          s.bind(1, m.account);
+                                          s.bind(2, m.id);
+                                          s.bind(3, m.platform);
+                                          s.bind(4, rules::to_string(m.kind));
+                                          s.bind(5, m.author.id);
+                                          s.bind(6, m.created_at);
+                                          s.bind(7, r.received_at);
+                                          s.bind(8, message_json);
+                                          s.bind(9, decision_json);
+                                          s.bind(10, tags);
+                                          s.bind(11, r.sla_due_at);
+                                          s.bind(12, m.insight);
+                                      });
+            !error.empty()) {
+            return error;
         }
-        {
-            statement s{writer, insert_person_event_sql};
-            if (!s) {
-                return sqlite_error(writer.db(), "prepare insert person event");
-            }
-            s.bind(1, m.platform);
-            s.bind(2, m.author.id);
-            // When the person wrote, so backfilled messages land where they belong in time.
-            s.bind(3, m.created_at.value_or(r.received_at));
-            s.bind(4, tags);
-            if (s.step() != SQLITE_DONE) {
-                return sqlite_error(writer.db(), "insert person event");
-            }
+        if (sqlite3_changes(writer.db()) == 0) {
+            result.status = ingest_status::duplicate;
+            return {};
         }
+        // An offer the transaction cannot grant is taken out of the stored decision.
+        struct planned {
+            const new_draft* draft;
+            std::optional<std::string> code;
+        };
+        std::vector<planned> drafts;
+        std::optional<rules::decision> adjusted;
         for (const new_draft& d : r.drafts) {
-            const std::string id = next_draft_id();
-            statement s{writer, insert_draft_sql.c_str()};
-            if (!s) {
-                return sqlite_error(writer.db(), "prepare insert draft");
+            planned p{&d, std::nullopt};
+            std::optional<std::string> skip;
+            if (std::string error = plan_offer(d, p.code, skip); !error.empty()) {
+                return error;
             }
-            s.bind(1, id);
-            s.bind(2, std::int64_t{1});
-            s.bind(3, to_string(draft_state::pending));
-            s.bind(4, rules::to_string(d.spec.kind));
-            s.bind(5, m.account);
-            s.bind(6, m.platform);
-            s.bind(7, d.spec.rule);
-            s.bind(8, d.spec.team);
-            s.bind(9, rules::to_string(d.spec.priority));
-            s.bind(10, d.spec.is_private);
-            s.bind(11, d.spec.too_long);
-            s.bind(12, d.spec.text);
-            s.bind(13, d.spec.text);
-            s.bind(14, m.id);
+            if (!skip) {
+                drafts.push_back(std::move(p));
+                continue;
+            }
+            if (!adjusted) {
+                adjusted = r.decision;
+            }
+            const rules::skipped_offer skipped{d.spec.rule, *skip};
+            adjusted->skipped.push_back(skipped);
+            result.skipped.push_back(skipped);
+            const auto gone = std::find(adjusted->drafts.begin(), adjusted->drafts.end(), d.spec);
+            if (gone != adjusted->drafts.end()) {
+                adjusted->drafts.erase(gone);
+            }
+        }
+        if (adjusted) {
+            decision_json.clear();
+            rules::append_json(decision_json, *adjusted);
+            if (std::string error = write(update_decision_sql, "update decision",
+                                          [&](statement& s) {
+                                              s.bind(1, m.account);
+                                              s.bind(2, m.id);
+                                              s.bind(3, decision_json);
+                                          });
+                !error.empty()) {
+                return error;
+            }
+        }
+        // When the person wrote, so backfilled messages land where they belong in time.
+        const rules::time_point written_at = m.created_at.value_or(r.received_at);
+        if (std::string error = write(insert_person_event_sql, "insert person event",
+                                      [&](statement& s) {
+                                          s.bind(1, m.platform);
+                                          s.bind(2, m.author.id);
+                                          s.bind(3, written_at);
+                                          s.bind(4, tags);
+                                      });
+            !error.empty()) {
+            return error;
+        }
+        for (const planned& p : drafts) {
+            const new_draft& d = *p.draft;
+            draft_record record;
+            record.id = next_draft_id();
+            record.kind = d.spec.kind;
+            record.account = m.account;
+            record.platform = m.platform;
+            record.rule = d.spec.rule;
+            record.team = d.spec.team;
+            record.priority = d.spec.priority;
+            record.is_private = d.spec.is_private;
+            record.too_long = d.spec.too_long;
+            record.text = d.spec.text;
+            if (p.code) {
+                record.text = replace_all(record.text, "{{offer.code}}", *p.code);
+            }
+            record.original_text = record.text;
+            record.in_reply_to = m.id;
+            record.created_at = d.created_at;
+            record.sla_due_at = d.sla_due_at;
+            record.expires_at = d.expires_at;
+            record.offer = d.spec.offer;
+            if (std::string error = insert_draft(record); !error.empty()) {
+                return error;
+            }
+            if (p.code) {
+                if (std::string error = write(reserve_code_sql, "reserve code",
+                                              [&](statement& s) {
+                                                  s.bind(1, *d.spec.offer);
+                                                  s.bind(2, *p.code);
+                                                  s.bind(3, record.id);
+                                              });
+                    !error.empty()) {
+                    return error;
+                }
+            }
+            if (d.spec.offer) {
+                // The person's history counts the offer from now on (cooldowns), until a
+                // person rejects it or it expires.
+                if (std::string error = write(insert_offer_event_sql, "insert offer event",
+                                              [&](statement& s) {
+                                                  s.bind(1, m.platform);
+                                                  s.bind(2, m.author.id);
+                                                  s.bind(3, d.created_at);
+                                                  s.bind(4, *d.spec.offer);
+                                                  s.bind(5, record.id);
+                                              });
+                    !error.empty()) {
+                    return error;
+                }
+            }
+            if (std::string error =
+                    insert_outbox("draft.created", record, message_json, d.created_at);
+                !error.empty()) {
+                return error;
+            }
+            result.draft_ids.push_back(record.id);
+        }
+        result.status = ingest_status::stored;
+        return {};
+    }
+
+    /// Inserts a new draft (version 1, pending unless `d.state` says otherwise).
+    std::string insert_draft(const draft_record& d) {
+        return write(insert_draft_sql.c_str(), "insert draft", [&](statement& s) {
+            s.bind(1, d.id);
+            s.bind(2, std::int64_t{d.version});
+            s.bind(3, to_string(d.state));
+            s.bind(4, rules::to_string(d.kind));
+            s.bind(5, d.account);
+            s.bind(6, d.platform);
+            s.bind(7, d.rule);
+            s.bind(8, d.team);
+            s.bind(9, rules::to_string(d.priority));
+            s.bind(10, d.is_private);
+            s.bind(11, d.too_long);
+            s.bind(12, d.text);
+            s.bind(13, d.original_text);
+            if (!d.in_reply_to.empty()) {
+                s.bind(14, d.in_reply_to);
+            }
             s.bind(15, d.created_at);
             s.bind(16, d.sla_due_at);
             s.bind(17, d.expires_at);
             // 18-24 (decided_by ... last_error) stay NULL; attempts is 0.
             s.bind(23, std::int64_t{0});
-            s.bind(25, d.spec.offer);
-            if (s.step() != SQLITE_DONE) {
-                return sqlite_error(writer.db(), "insert draft");
-            }
-            statement o{writer, insert_outbox_sql};
-            if (!o) {
-                return sqlite_error(writer.db(), "prepare insert outbox");
-            }
-            o.bind(1, "draft.created");
-            o.bind(2, id);
-            o.bind(3, d.created_at);
-            if (o.step() != SQLITE_DONE) {
-                return sqlite_error(writer.db(), "insert outbox");
-            }
-            result.draft_ids.push_back(id);
-        }
-        result.status = ingest_status::stored;
-        return {};
+            s.bind(25, d.offer);
+            s.bind(27, d.insight);
+        });
     }
 
     void write_group(std::vector<job>& group, std::vector<std::string>& errors) {
@@ -725,23 +1099,66 @@ struct sqlite_store::impl {
                 return sqlite_error(writer.db(), "insert audit");
             }
         }
-        if (event != nullptr) {
-            statement s{writer, insert_outbox_sql};
-            if (!s) {
-                return sqlite_error(writer.db(), "prepare insert outbox");
+        if (after.offer && after.state != before.state) {
+            if (std::string error = settle_offer(after); !error.empty()) {
+                return error;
             }
-            s.bind(1, event);
-            s.bind(2, after.id);
-            s.bind(3, at);
-            if (s.step() != SQLITE_DONE) {
-                return sqlite_error(writer.db(), "insert outbox");
+        }
+        if (event != nullptr) {
+            std::string message_json;
+            if (std::string error = message_json_of(after.account, after.in_reply_to, message_json);
+                !error.empty()) {
+                return error;
+            }
+            if (std::string error = insert_outbox(event, after, message_json, at); !error.empty()) {
+                return error;
             }
         }
         return {};
     }
 
+    /// An offer's code and its place in the person's history follow the draft: used once it
+    /// is sent; given back when nobody will send it (rejected, expired, failed).
+    std::string settle_offer(const draft_record& d) {
+        const auto by_draft = [&](statement& s) { s.bind(1, d.id); };
+        switch (d.state) {
+            case draft_state::sent:
+                return write(use_code_sql, "use code", by_draft);
+            case draft_state::rejected:
+            case draft_state::expired:
+            case draft_state::failed:
+                if (std::string error = write(release_code_sql, "release code", by_draft);
+                    !error.empty()) {
+                    return error;
+                }
+                return write(delete_offer_event_sql, "forget offer event", by_draft);
+            default:
+                return {};
+        }
+    }
+
     /// Applies one decision inside the current transaction; returns the error.
     std::string decide_one(const decide_request& r, decide_result& out) {
+        if (r.signature) {
+            if (std::string error = write(forget_signatures_sql, "forget signatures",
+                                          [&](statement& s) { s.bind(1, r.at); });
+                !error.empty()) {
+                return error;
+            }
+            if (std::string error = write(insert_signature_sql, "remember signature",
+                                          [&](statement& s) {
+                                              s.bind(1, *r.signature);
+                                              s.bind(2, r.signature_expires_at);
+                                          });
+                !error.empty()) {
+                return error;
+            }
+            if (sqlite3_changes(writer.db()) == 0) {
+                out.status = decide_status::replay;
+                out.error = "this signature was used before";
+                return {};
+            }
+        }
         std::optional<draft_record> found;
         if (std::string error = read_draft_for_update(r.draft_id, found); !error.empty()) {
             return error;
@@ -884,8 +1301,9 @@ struct sqlite_store::impl {
                 event = "draft.needs_review";
                 break;
         }
-        return dispatch_change(o.draft_id, draft_state::sending, action, o.at, event, out,
-                               [&](draft_record& d) {
+        if (std::string error =
+                dispatch_change(o.draft_id, draft_state::sending, action, o.at, event, out,
+                                [&](draft_record& d) {
                                    d.state = next;
                                    if (o.what == result::sent) {
                                        d.sent_id = o.sent_id;
@@ -897,6 +1315,26 @@ struct sqlite_store::impl {
                                    d.next_attempt_at =
                                        o.what == result::retry ? o.retry_at : std::nullopt;
                                });
+            !error.empty()) {
+            return error;
+        }
+        if (o.what == result::sent && out.status == decide_status::changed &&
+            !out.draft->in_reply_to.empty()) {
+            statement s{writer, answer_message_sql};
+            if (!s) {
+                return sqlite_error(writer.db(), "prepare answer message");
+            }
+            s.bind(1, out.draft->account);
+            s.bind(2, out.draft->in_reply_to);
+            s.bind(3, o.at);
+            const int rc = s.step();
+            if (rc == SQLITE_ROW) {
+                out.first_response = o.at - time_of(s.integer(0));
+            } else if (rc != SQLITE_DONE) {
+                return sqlite_error(writer.db(), "answer message");
+            }
+        }
+        return {};
     }
 
     std::string recover_sends(const std::vector<std::string>& idempotent_accounts,
@@ -942,6 +1380,131 @@ struct sqlite_store::impl {
             }
         }
         return {};
+    }
+
+    std::string expire(rules::time_point now, int limit, std::vector<draft_record>& changed) {
+        std::vector<draft_record> lapsed;
+        {
+            statement s{writer, expiring_drafts_sql.c_str()};
+            if (!s) {
+                return sqlite_error(writer.db(), "prepare expiring drafts");
+            }
+            s.bind(1, now);
+            s.bind(2, std::int64_t{std::max(limit, 1)});
+            int rc = SQLITE_ROW;
+            while ((rc = s.step()) == SQLITE_ROW) {
+                lapsed.push_back(read_draft(s));
+            }
+            if (rc != SQLITE_DONE) {
+                return sqlite_error(writer.db(), "expiring drafts");
+            }
+        }
+        for (const draft_record& before : lapsed) {
+            draft_record after = before;
+            after.state = draft_state::expired;
+            after.version = before.version + 1;
+            if (std::string error =
+                    write_change(before, after, dispatcher_actor, "expire", now, "draft.expired");
+                !error.empty()) {
+                return error;
+            }
+            changed.push_back(std::move(after));
+        }
+        return {};
+    }
+
+    std::string breach(rules::time_point now, int limit, std::vector<sla_breach>& found) {
+        {
+            statement s{writer, open_slas_sql};
+            if (!s) {
+                return sqlite_error(writer.db(), "prepare open slas");
+            }
+            s.bind(1, now);
+            s.bind(2, std::int64_t{std::max(limit, 1)});
+            int rc = SQLITE_ROW;
+            while ((rc = s.step()) == SQLITE_ROW) {
+                sla_breach b;
+                b.account = s.text(0);
+                b.message_id = s.text(1);
+                b.due_at = time_of(s.integer(2));
+                b.late = now - b.due_at;
+                found.push_back(std::move(b));
+            }
+            if (rc != SQLITE_DONE) {
+                return sqlite_error(writer.db(), "open slas");
+            }
+        }
+        for (sla_breach& b : found) {
+            if (std::string error = write(mark_breached_sql, "mark sla breached",
+                                          [&](statement& s) {
+                                              s.bind(1, b.account);
+                                              s.bind(2, b.message_id);
+                                              s.bind(3, now);
+                                          });
+                !error.empty()) {
+                return error;
+            }
+            {
+                statement s{writer, sla_draft_sql.c_str()};
+                if (!s) {
+                    return sqlite_error(writer.db(), "prepare sla draft");
+                }
+                s.bind(1, b.account);
+                s.bind(2, b.message_id);
+                const int rc = s.step();
+                if (rc == SQLITE_ROW) {
+                    b.draft = read_draft(s);
+                } else if (rc != SQLITE_DONE) {
+                    return sqlite_error(writer.db(), "sla draft");
+                }
+            }
+            std::string message_json;
+            if (std::string error = message_json_of(b.account, b.message_id, message_json);
+                !error.empty()) {
+                return error;
+            }
+            std::string details = "{\"message\":" + message_json + ",\"sla_due_at\":";
+            rules::append_json_string(details, rules::format_timestamp(b.due_at));
+            details += ",\"late_seconds\":" + std::to_string(b.late.count()) + "}";
+            // Without a draft (a rule set an SLA but drafted nothing) the event still names
+            // the message in its details.
+            std::string draft_json = "null";
+            if (b.draft) {
+                draft_json.clear();
+                append_json(draft_json, *b.draft, message_json);
+            }
+            if (std::string error = write(insert_outbox_sql, "insert outbox",
+                                          [&](statement& s) {
+                                              s.bind(1, "sla.breached");
+                                              if (b.draft) {
+                                                  s.bind(2, b.draft->id);
+                                              }
+                                              s.bind(3, now);
+                                              s.bind(4, draft_json);
+                                              s.bind(5, details);
+                                          });
+                !error.empty()) {
+                return error;
+            }
+        }
+        return {};
+    }
+
+    std::string pause(bool paused, const std::string& actor, rules::time_point at) {
+        if (std::string error = write(put_setting_sql, "put setting",
+                                      [&](statement& s) {
+                                          s.bind(1, "paused");
+                                          s.bind(2, paused ? "true" : "false");
+                                      });
+            !error.empty()) {
+            return error;
+        }
+        return write(insert_audit_sql, "insert audit", [&](statement& s) {
+            s.bind(1, "");
+            s.bind(2, at);
+            s.bind(3, actor);
+            s.bind(4, paused ? "pause" : "resume");
+        });
     }
 
     // ---- readers ----
@@ -994,6 +1557,20 @@ int sqlite_store::schema_version() {
     return static_cast<int>(migrations.size());
 }
 
+std::string sqlite_store::create_at_version_for_test(const std::filesystem::path& path,
+                                                     int version) {
+    connection c;
+    if (std::string error = c.open(path.string(), true); !error.empty()) {
+        return error;
+    }
+    for (int v = 0; v < version && v < schema_version(); ++v) {
+        if (std::string error = c.exec(migrations[static_cast<std::size_t>(v)]); !error.empty()) {
+            return error;
+        }
+    }
+    return c.exec(("PRAGMA user_version = " + std::to_string(version)).c_str());
+}
+
 sqlite_open_result sqlite_store::open(const std::filesystem::path& path) {
     turn_off_memory_statistics();
     auto state = std::make_unique<impl>();
@@ -1019,11 +1596,18 @@ sqlite_open_result sqlite_store::open(const std::filesystem::path& path) {
                              std::to_string(version) + ", newer than this program's " +
                              std::to_string(schema_version()) + ": use a newer rapportd"};
     }
+    // A migration that copies a table drops the old one, which SQLite would otherwise check
+    // against every row that references it; the check runs once at the end instead.
+    // (The PRAGMA has no effect inside a transaction, so it is set around them.)
+    c.exec("PRAGMA foreign_keys = OFF");
     for (int v = version; v < schema_version(); ++v) {
         const std::string bump = "PRAGMA user_version = " + std::to_string(v + 1);
         std::string error = c.exec("BEGIN IMMEDIATE");
         if (error.empty()) {
             error = c.exec(migrations[static_cast<std::size_t>(v)]);
+        }
+        if (error.empty()) {
+            error = foreign_key_problems(c);
         }
         if (error.empty()) {
             error = c.exec(bump.c_str()); // in the same transaction as the migration
@@ -1035,6 +1619,9 @@ sqlite_open_result sqlite_store::open(const std::filesystem::path& path) {
             c.exec("ROLLBACK");
             return {nullptr, "migration to schema version " + std::to_string(v + 1) + ": " + error};
         }
+    }
+    if (std::string error = c.exec("PRAGMA foreign_keys = ON"); !error.empty()) {
+        return {nullptr, "foreign_keys: " + error};
     }
     {
         // Ids must keep growing across restarts even if the clock went back meanwhile.
@@ -1063,7 +1650,7 @@ void sqlite_store::ingest(ingest_request request, std::function<void(ingest_resu
             return self.write_one(request, out);
         },
         [](const std::string& error) {
-            return ingest_result{ingest_status::failed, error, {}};
+            return ingest_result{ingest_status::failed, error, {}, {}};
         },
         std::move(done));
 }
@@ -1074,7 +1661,7 @@ void sqlite_store::decide(decide_request request, std::function<void(decide_resu
             return self.decide_one(request, out);
         },
         [](const std::string& error) {
-            return decide_result{decide_status::failed, error, std::nullopt};
+            return decide_result{decide_status::failed, error, std::nullopt, std::nullopt};
         },
         std::move(done));
 }
@@ -1087,7 +1674,7 @@ void sqlite_store::begin_send(std::string draft_id,
             return self.begin_send_one(id, at, out);
         },
         [](const std::string& error) {
-            return decide_result{decide_status::failed, error, std::nullopt};
+            return decide_result{decide_status::failed, error, std::nullopt, std::nullopt};
         },
         std::move(done));
 }
@@ -1098,7 +1685,7 @@ void sqlite_store::finish_send(send_outcome outcome, std::function<void(decide_r
             return self.finish_send_one(outcome, out);
         },
         [](const std::string& error) {
-            return decide_result{decide_status::failed, error, std::nullopt};
+            return decide_result{decide_status::failed, error, std::nullopt, std::nullopt};
         },
         std::move(done));
 }
@@ -1113,6 +1700,83 @@ void sqlite_store::recover_interrupted_sends(
             return self.recover_sends(accounts, at, out.value);
         },
         [](const std::string& error) { return result{{}, error}; }, std::move(done));
+}
+
+void sqlite_store::expire_drafts(
+    rules::time_point now,
+    int limit,
+    std::function<void(store_result<std::vector<draft_record>>)> done) {
+    using result = store_result<std::vector<draft_record>>;
+    impl_->submit<result>(
+        [now, limit](impl& self, result& out) { return self.expire(now, limit, out.value); },
+        [](const std::string& error) { return result{{}, error}; }, std::move(done));
+}
+
+void sqlite_store::breach_slas(rules::time_point now,
+                               int limit,
+                               std::function<void(store_result<std::vector<sla_breach>>)> done) {
+    using result = store_result<std::vector<sla_breach>>;
+    impl_->submit<result>(
+        [now, limit](impl& self, result& out) { return self.breach(now, limit, out.value); },
+        [](const std::string& error) { return result{{}, error}; }, std::move(done));
+}
+
+void sqlite_store::prune_outbox(std::int64_t seq, std::function<void(std::string)> done) {
+    impl_->submit<std::string>(
+        [seq](impl& self, std::string&) {
+            return self.write(prune_outbox_sql, "prune outbox",
+                              [seq](statement& s) { s.bind(1, seq); });
+        },
+        [](const std::string& error) { return error; }, std::move(done));
+}
+
+void sqlite_store::put_cursor(std::string owner,
+                              std::string key,
+                              std::string value,
+                              std::function<void(std::string)> done) {
+    impl_->submit<std::string>(
+        [owner = std::move(owner), key = std::move(key), value = std::move(value)](
+            impl& self, std::string&) {
+            return self.write(put_cursor_sql, "put cursor", [&](statement& s) {
+                s.bind(1, owner);
+                s.bind(2, key);
+                s.bind(3, value);
+            });
+        },
+        [](const std::string& error) { return error; }, std::move(done));
+}
+
+void sqlite_store::set_paused(bool paused,
+                              std::string actor,
+                              rules::time_point at,
+                              std::function<void(std::string)> done) {
+    impl_->submit<std::string>(
+        [paused, actor = std::move(actor), at](impl& self, std::string&) {
+            return self.pause(paused, actor, at);
+        },
+        [](const std::string& error) { return error; }, std::move(done));
+}
+
+void sqlite_store::add_offer_codes(std::string pool,
+                                   std::vector<std::string> codes,
+                                   std::function<void(store_result<std::int64_t>)> done) {
+    using result = store_result<std::int64_t>;
+    impl_->submit<result>(
+        [pool = std::move(pool), codes = std::move(codes)](impl& self, result& out) {
+            for (const std::string& code : codes) {
+                if (std::string error = self.write(insert_code_sql, "insert code",
+                                                   [&](statement& s) {
+                                                       s.bind(1, pool);
+                                                       s.bind(2, code);
+                                                   });
+                    !error.empty()) {
+                    return error;
+                }
+                out.value += sqlite3_changes(self.writer.db());
+            }
+            return std::string{};
+        },
+        [](const std::string& error) { return result{0, error}; }, std::move(done));
 }
 
 store_result<std::vector<draft_record>> sqlite_store::due_drafts(rules::time_point now,
@@ -1274,6 +1938,245 @@ store_result<rules::person_history> sqlite_store::load_history(std::string_view 
             }
             return {};
         });
+}
+
+namespace {
+
+// Reads one integer with a pooled reader connection.
+template <typename Bind>
+std::string read_count(connection& c, const char* sql, Bind bind, std::int64_t& out) {
+    statement s{c, sql};
+    if (!s) {
+        return sqlite_error(c.db(), "prepare count");
+    }
+    bind(s);
+    if (s.step() != SQLITE_ROW) {
+        return sqlite_error(c.db(), "count");
+    }
+    out = s.integer(0);
+    return {};
+}
+
+// A page cursor is the last row's sequence number; anything else is refused, not ignored.
+std::optional<std::int64_t> parse_sequence_cursor(const std::optional<std::string>& cursor,
+                                                  std::string& error) {
+    if (!cursor) {
+        return std::nullopt;
+    }
+    std::int64_t value = 0;
+    const auto [end, ec] = std::from_chars(cursor->data(), cursor->data() + cursor->size(), value);
+    if (ec != std::errc{} || end != cursor->data() + cursor->size() || value < 1) {
+        error = "bad cursor '" + *cursor + "'";
+    }
+    return value;
+}
+
+} // namespace
+
+store_result<std::int64_t> sqlite_store::offer_codes_left(std::string_view pool) {
+    return impl_->with_reader<std::int64_t>([pool](connection& c, std::int64_t& out) {
+        return read_count(c, codes_left_sql, [pool](statement& s) { s.bind(1, pool); }, out);
+    });
+}
+
+store_result<std::int64_t> sqlite_store::offers_drafted_on_day(std::string_view pool,
+                                                               rules::time_point day_of) {
+    const auto day = std::chrono::floor<std::chrono::days>(day_of);
+    return impl_->with_reader<std::int64_t>([pool, day](connection& c, std::int64_t& out) {
+        return read_count(
+            c, offers_on_day_sql,
+            [&](statement& s) {
+                s.bind(1, pool);
+                s.bind(2, rules::time_point{day});
+                s.bind(3, rules::time_point{day + std::chrono::days{1}});
+            },
+            out);
+    });
+}
+
+store_result<std::vector<outbox_event>> sqlite_store::outbox_after(std::int64_t seq, int limit) {
+    return impl_->with_reader<std::vector<outbox_event>>(
+        [seq, limit](connection& c, std::vector<outbox_event>& out) -> std::string {
+            statement s{c, outbox_after_sql};
+            if (!s) {
+                return sqlite_error(c.db(), "prepare outbox");
+            }
+            s.bind(1, seq);
+            s.bind(2, std::int64_t{std::max(limit, 1)});
+            int rc = SQLITE_ROW;
+            while ((rc = s.step()) == SQLITE_ROW) {
+                out.push_back(outbox_event{s.integer(0), s.text(1), s.text(2),
+                                           time_of(s.integer(3)), s.text(4), s.text(5)});
+            }
+            return rc == SQLITE_DONE ? std::string{} : sqlite_error(c.db(), "outbox");
+        });
+}
+
+store_result<std::int64_t> sqlite_store::last_outbox_seq() {
+    return impl_->with_reader<std::int64_t>([](connection& c, std::int64_t& out) {
+        return read_count(c, last_outbox_seq_sql, [](statement&) {}, out);
+    });
+}
+
+store_result<std::optional<std::string>> sqlite_store::get_cursor(std::string_view owner,
+                                                                  std::string_view key) {
+    return impl_->with_reader<std::optional<std::string>>(
+        [owner, key](connection& c, std::optional<std::string>& out) -> std::string {
+            statement s{c, get_cursor_sql};
+            if (!s) {
+                return sqlite_error(c.db(), "prepare get cursor");
+            }
+            s.bind(1, owner);
+            s.bind(2, key);
+            const int rc = s.step();
+            if (rc == SQLITE_ROW) {
+                out = s.text(0);
+            }
+            return rc == SQLITE_ROW || rc == SQLITE_DONE ? std::string{}
+                                                         : sqlite_error(c.db(), "get cursor");
+        });
+}
+
+store_result<bool> sqlite_store::paused() {
+    return impl_->with_reader<bool>([](connection& c, bool& out) -> std::string {
+        statement s{c, get_setting_sql};
+        if (!s) {
+            return sqlite_error(c.db(), "prepare get setting");
+        }
+        s.bind(1, "paused");
+        const int rc = s.step();
+        out = rc == SQLITE_ROW && s.text(0) == "true";
+        return rc == SQLITE_ROW || rc == SQLITE_DONE ? std::string{}
+                                                     : sqlite_error(c.db(), "get setting");
+    });
+}
+
+store_result<std::optional<std::string>> sqlite_store::question_answered_by(
+    const rules::message& m) {
+    if (!m.in_reply_to && !m.thread_id) {
+        return {};
+    }
+    return impl_->with_reader<std::optional<std::string>>(
+        [&m](connection& c, std::optional<std::string>& out) -> std::string {
+            statement s{c, question_answered_sql};
+            if (!s) {
+                return sqlite_error(c.db(), "prepare question answered");
+            }
+            s.bind(1, m.account);
+            s.bind(2, m.in_reply_to);
+            s.bind(3, m.thread_id);
+            const int rc = s.step();
+            if (rc == SQLITE_ROW) {
+                out = s.optional_text(0);
+            }
+            return rc == SQLITE_ROW || rc == SQLITE_DONE ? std::string{}
+                                                         : sqlite_error(c.db(), "question answered");
+        });
+}
+
+store_result<insight_record> sqlite_store::get_insight(std::string_view id, int limit) {
+    return impl_->with_reader<insight_record>(
+        [id, limit](connection& c, insight_record& out) -> std::string {
+            {
+                statement s{c, insight_questions_sql.c_str()};
+                if (!s) {
+                    return sqlite_error(c.db(), "prepare insight questions");
+                }
+                s.bind(1, id);
+                int rc = SQLITE_ROW;
+                while ((rc = s.step()) == SQLITE_ROW) {
+                    out.questions.push_back(read_draft(s));
+                }
+                if (rc != SQLITE_DONE) {
+                    return sqlite_error(c.db(), "insight questions");
+                }
+            }
+            statement s{c, insight_answers_sql};
+            if (!s) {
+                return sqlite_error(c.db(), "prepare insight answers");
+            }
+            s.bind(1, id);
+            s.bind(2, std::int64_t{std::clamp(limit, 1, 5000)});
+            int rc = SQLITE_ROW;
+            while ((rc = s.step()) == SQLITE_ROW) {
+                rules::message_parse_result parsed = rules::parse_message_json(s.text(0));
+                if (!parsed.message) {
+                    return "a stored answer is corrupt: " + parsed.error;
+                }
+                out.answers.push_back(stored_message{std::move(*parsed.message),
+                                                     time_of(s.integer(1)), s.text(2),
+                                                     parse_tags(s.text(3))});
+            }
+            return rc == SQLITE_DONE ? std::string{} : sqlite_error(c.db(), "insight answers");
+        });
+}
+
+store_result<audit_page> sqlite_store::list_audit(const audit_filter& filter) {
+    return impl_->with_reader<audit_page>([&filter](connection& c, audit_page& page) {
+        std::string error;
+        const auto after = parse_sequence_cursor(filter.after, error);
+        if (!error.empty()) {
+            return error;
+        }
+        const int limit = std::clamp(filter.limit, 1, 500);
+        statement s{c, list_audit_sql};
+        if (!s) {
+            return sqlite_error(c.db(), "prepare list audit");
+        }
+        s.bind(1, filter.draft_id);
+        s.bind(2, after);
+        s.bind(3, std::int64_t{limit} + 1);
+        int rc = SQLITE_ROW;
+        while ((rc = s.step()) == SQLITE_ROW) {
+            if (page.entries.size() == static_cast<std::size_t>(limit)) {
+                page.next = std::to_string(page.entries.back().seq);
+                break;
+            }
+            page.entries.push_back(audit_entry{s.integer(0), s.text(1), time_of(s.integer(2)),
+                                               s.text(3), s.text(4), s.text(5), s.text(6)});
+        }
+        return rc == SQLITE_ROW || rc == SQLITE_DONE ? std::string{}
+                                                     : sqlite_error(c.db(), "list audit");
+    });
+}
+
+store_result<message_page> sqlite_store::list_messages(const message_filter& filter) {
+    return impl_->with_reader<message_page>([&filter](connection& c, message_page& page) {
+        std::string error;
+        const auto after = parse_sequence_cursor(filter.after, error);
+        if (!error.empty()) {
+            return error;
+        }
+        const int limit = std::clamp(filter.limit, 1, 500);
+        statement s{c, list_messages_sql};
+        if (!s) {
+            return sqlite_error(c.db(), "prepare list messages");
+        }
+        s.bind(1, filter.tag);
+        s.bind(2, filter.account);
+        s.bind(3, filter.since);
+        s.bind(4, after);
+        s.bind(5, std::int64_t{limit} + 1);
+        int rc = SQLITE_ROW;
+        std::int64_t last_row = 0;
+        while ((rc = s.step()) == SQLITE_ROW) {
+            if (page.messages.size() == static_cast<std::size_t>(limit)) {
+                page.next = std::to_string(last_row);
+                break;
+            }
+            last_row = s.integer(0);
+            rules::message_parse_result parsed = rules::parse_message_json(s.text(1));
+            if (!parsed.message) {
+                return "stored message row " + std::to_string(last_row) +
+                       " is corrupt: " + parsed.error;
+            }
+            page.messages.push_back(stored_message{std::move(*parsed.message),
+                                                   time_of(s.integer(2)), s.text(3),
+                                                   parse_tags(s.text(4))});
+        }
+        return rc == SQLITE_ROW || rc == SQLITE_DONE ? std::string{}
+                                                     : sqlite_error(c.db(), "list messages");
+    });
 }
 
 void sqlite_store::close() {

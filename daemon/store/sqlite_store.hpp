@@ -31,6 +31,11 @@ public:
     /// when the database's schema is newer than this code's or SQLite reports an error.
     [[nodiscard]] static sqlite_open_result open(const std::filesystem::path& path);
 
+    /// Creates a database at an older schema `version` and closes it, as an older rapportd
+    /// would have left it: migration tests start from it. Returns the error, empty on success.
+    [[nodiscard]] static std::string create_at_version_for_test(const std::filesystem::path& path,
+                                                                int version);
+
     ~sqlite_store() override;
     sqlite_store(const sqlite_store&) = delete;
     sqlite_store& operator=(const sqlite_store&) = delete;
@@ -56,6 +61,39 @@ public:
         std::vector<std::string> idempotent_accounts,
         rules::time_point at,
         std::function<void(store_result<std::vector<draft_record>>)> done) override;
+    void expire_drafts(rules::time_point now,
+                       int limit,
+                       std::function<void(store_result<std::vector<draft_record>>)> done) override;
+    void breach_slas(rules::time_point now,
+                     int limit,
+                     std::function<void(store_result<std::vector<sla_breach>>)> done) override;
+    [[nodiscard]] store_result<std::vector<outbox_event>> outbox_after(std::int64_t seq,
+                                                                       int limit) override;
+    [[nodiscard]] store_result<std::int64_t> last_outbox_seq() override;
+    void prune_outbox(std::int64_t seq, std::function<void(std::string)> done) override;
+    [[nodiscard]] store_result<std::optional<std::string>> get_cursor(
+        std::string_view owner, std::string_view key) override;
+    void put_cursor(std::string owner,
+                    std::string key,
+                    std::string value,
+                    std::function<void(std::string)> done) override;
+    [[nodiscard]] store_result<bool> paused() override;
+    void set_paused(bool paused,
+                    std::string actor,
+                    rules::time_point at,
+                    std::function<void(std::string)> done) override;
+    void add_offer_codes(std::string pool,
+                         std::vector<std::string> codes,
+                         std::function<void(store_result<std::int64_t>)> done) override;
+    [[nodiscard]] store_result<std::int64_t> offer_codes_left(std::string_view pool) override;
+    [[nodiscard]] store_result<std::int64_t> offers_drafted_on_day(
+        std::string_view pool, rules::time_point day_of) override;
+    [[nodiscard]] store_result<std::optional<std::string>> question_answered_by(
+        const rules::message& m) override;
+    [[nodiscard]] store_result<insight_record> get_insight(std::string_view id,
+                                                           int limit) override;
+    [[nodiscard]] store_result<audit_page> list_audit(const audit_filter& filter) override;
+    [[nodiscard]] store_result<message_page> list_messages(const message_filter& filter) override;
     void close() override;
 
     /// Transactions the writer has committed (group commit makes it smaller than the number

@@ -59,16 +59,25 @@ std::optional<rules::draft_kind> parse_draft_kind(std::string_view s) {
 ingest_request make_ingest_request(rules::message message,
                                    rules::decision decision,
                                    rules::time_point now,
-                                   rules::duration expire_after) {
+                                   rules::duration expire_after,
+                                   const rules::playbook_set* playbooks) {
     ingest_request request;
     std::optional<rules::time_point> sla_due;
     if (decision.sla) {
         // The SLA runs from when the person wrote, not from when we happened to receive it.
         sla_due = message.created_at.value_or(now) + *decision.sla;
     }
+    request.sla_due_at = sla_due;
     request.drafts.reserve(decision.drafts.size());
     for (const rules::draft_spec& spec : decision.drafts) {
-        request.drafts.push_back(new_draft{spec, now, sla_due, now + expire_after});
+        new_draft d{spec, now, sla_due, now + expire_after, std::nullopt};
+        if (spec.offer) {
+            const rules::offer_pool* pool =
+                playbooks != nullptr ? playbooks->find_pool(*spec.offer) : nullptr;
+            d.offer = offer_terms{pool != nullptr ? pool->per_day : std::nullopt,
+                                  pool != nullptr && pool->has_codes_file};
+        }
+        request.drafts.push_back(std::move(d));
     }
     request.message = std::move(message);
     request.decision = std::move(decision);

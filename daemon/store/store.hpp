@@ -6,6 +6,7 @@
 #include "rules/decision.hpp"
 #include "rules/history.hpp"
 #include "rules/message.hpp"
+#include "rules/playbook.hpp"
 #include "rules/time.hpp"
 
 #include <cstdint>
@@ -77,8 +78,22 @@ struct draft_record {
     std::optional<std::string> offer;
     /// An approved draft whose last attempt failed in a way worth retrying waits until then.
     std::optional<rules::time_point> next_attempt_at;
+    /// Insight question drafts: the question's id (their `in_reply_to` is empty).
+    std::optional<std::string> insight;
 
     friend bool operator==(const draft_record&, const draft_record&) = default;
+};
+
+/// What an offer draft may take from its pool (CONTRACT §3 `offers`, §7): checked again
+/// in the transaction that creates the draft, so concurrent messages cannot overspend.
+struct offer_terms {
+    /// Offers from the pool drafted per UTC day, across all people; nullopt: no budget.
+    std::optional<int> per_day;
+    /// The pool hands out codes from its `codes_file`: one is reserved for the draft and
+    /// written into its text in place of `{{offer.code}}`.
+    bool uses_codes = false;
+
+    friend bool operator==(const offer_terms&, const offer_terms&) = default;
 };
 
 /// A draft to create with a message: what the playbooks rendered plus its deadlines.
@@ -87,6 +102,8 @@ struct new_draft {
     rules::time_point created_at;
     std::optional<rules::time_point> sla_due_at;
     std::optional<rules::time_point> expires_at;
+    /// Offer drafts only.
+    std::optional<offer_terms> offer;
 
     friend bool operator==(const new_draft&, const new_draft&) = default;
 };
@@ -97,15 +114,20 @@ struct ingest_request {
     rules::decision decision;
     rules::time_point received_at;
     std::vector<new_draft> drafts;
+    /// When the message must have a sent reply (its decision's `sla`); a later sweep raises
+    /// `sla.breached` once if none went out by then.
+    std::optional<rules::time_point> sla_due_at;
 };
 
 /// Builds the request for a message and its decision: one draft per `decision.drafts`, created
 /// at `now`, expiring at `now + expire_after` (CONTRACT §8, `approval.expire_after`), due by
 /// the message's creation time (else `now`) plus `decision.sla` when the decision has an SLA.
+/// Offer drafts take their pool's budget and codes from `playbooks` (null: no limits).
 [[nodiscard]] ingest_request make_ingest_request(rules::message message,
                                                  rules::decision decision,
                                                  rules::time_point now,
-                                                 rules::duration expire_after);
+                                                 rules::duration expire_after,
+                                                 const rules::playbook_set* playbooks = nullptr);
 
 enum class ingest_status {
     /// Committed: message, decision, drafts, person event and outbox entries.
@@ -119,8 +141,12 @@ enum class ingest_status {
 struct ingest_result {
     ingest_status status = ingest_status::failed;
     std::string error;
-    /// Ids of the drafts created, in the order of the request's drafts.
+    /// Ids of the drafts created, in the order of the request's drafts (an offer the
+    /// transaction had to skip makes none).
     std::vector<std::string> draft_ids;
+    /// Offers skipped in the transaction (budget spent or pool empty by the time it ran);
+    /// they are also in the stored decision's `skipped`.
+    std::vector<rules::skipped_offer> skipped;
 };
 
 /// A person's decision on a draft (CONTRACT §5, §8).
@@ -137,6 +163,10 @@ struct decide_request {
     /// The version the approver saw; a draft that moved on since is a conflict.
     std::optional<int> version;
     rules::time_point at;
+    /// For an HMAC-signed decision (CONTRACT §5.3): its signature, accepted once. Kept until
+    /// `signature_expires_at`, after which the timestamp check refuses it anyway.
+    std::optional<std::string> signature;
+    rules::time_point signature_expires_at;
 };
 
 enum class decide_status {
@@ -150,6 +180,8 @@ enum class decide_status {
     conflict,
     /// Nothing was written; `error` says why.
     failed,
+    /// The signed decision's signature was used before: nothing changed (401).
+    replay,
 };
 
 struct decide_result {
@@ -157,6 +189,9 @@ struct decide_result {
     std::string error;
     /// The draft as it now is (also on unchanged and conflict).
     std::optional<draft_record> draft;
+    /// A send that gave the replied-to message its first sent reply: how long after the
+    /// message was written (its created_at, else when it arrived) that reply went out.
+    std::optional<rules::duration> first_response;
 };
 
 /// How one send attempt ended, as the dispatcher records it (CONTRACT §8).
@@ -209,6 +244,84 @@ struct draft_page {
     std::vector<draft_record> drafts;
     /// Pass as `draft_filter::after` for the next page; nullopt on the last page.
     std::optional<std::string> next;
+};
+
+/// One event for the notification receivers (CONTRACT §5.4), kept in the outbox in the
+/// order the changes committed.
+struct outbox_event {
+    std::int64_t seq = 0;
+    /// `draft.created`, `draft.approved`, ..., `sla.breached`.
+    std::string event;
+    std::string draft_id;
+    rules::time_point at;
+    /// The draft as it was right after the event (API JSON, with the replied-to message).
+    std::string draft_json;
+    /// More members of the notification body as a JSON object (`sla.breached`: how late),
+    /// or empty.
+    std::string details_json;
+
+    friend bool operator==(const outbox_event&, const outbox_event&) = default;
+};
+
+/// A message whose SLA passed with no sent reply, as the sweep found it.
+struct sla_breach {
+    std::string account;
+    std::string message_id;
+    rules::time_point due_at;
+    /// How far past due the sweep found it.
+    rules::duration late{};
+    /// The message's draft the notification shows (the most urgent still open one), if any.
+    std::optional<draft_record> draft;
+};
+
+/// One audit entry: who did what to a draft (or, with an empty draft id, to sending as a
+/// whole: pause and resume), and the draft before and after.
+struct audit_entry {
+    std::int64_t seq = 0;
+    std::string draft_id;
+    rules::time_point at;
+    std::string actor;
+    std::string action;
+    /// JSON objects (version, state, text, last_error), or empty.
+    std::string before_json;
+    std::string after_json;
+
+    friend bool operator==(const audit_entry&, const audit_entry&) = default;
+};
+
+struct audit_filter {
+    /// Nullopt: every entry.
+    std::optional<std::string> draft_id;
+    int limit = 50;
+    std::optional<std::string> after;
+};
+
+/// One page of audit entries, newest first.
+struct audit_page {
+    std::vector<audit_entry> entries;
+    std::optional<std::string> next;
+};
+
+struct message_filter {
+    std::optional<std::string> tag;
+    std::optional<std::string> account;
+    /// Received at or after.
+    std::optional<rules::time_point> since;
+    int limit = 50;
+    std::optional<std::string> after;
+};
+
+/// One page of stored messages, newest first.
+struct message_page {
+    std::vector<stored_message> messages;
+    std::optional<std::string> next;
+};
+
+/// What an insight question gathered: the drafts that asked it (one per firing and account)
+/// and the messages that answered, oldest first.
+struct insight_record {
+    std::vector<draft_record> questions;
+    std::vector<stored_message> answers;
 };
 
 /// The store. All members may be called from any thread, concurrently.
@@ -277,6 +390,80 @@ public:
         std::vector<std::string> idempotent_accounts,
         rules::time_point at,
         std::function<void(store_result<std::vector<draft_record>>)> done) = 0;
+
+    /// Pending drafts whose `expires_at` passed by `now` become `expired` (with the audit
+    /// entry, the `draft.expired` event, and an offer's code back in its pool); at most
+    /// `limit` per call. `done` gets them as they now are.
+    virtual void expire_drafts(rules::time_point now,
+                               int limit,
+                               std::function<void(store_result<std::vector<draft_record>>)> done) = 0;
+
+    /// Messages whose SLA passed by `now` with no sent reply are marked breached (so each is
+    /// reported once) with an `sla.breached` event; at most `limit` per call.
+    virtual void breach_slas(rules::time_point now,
+                             int limit,
+                             std::function<void(store_result<std::vector<sla_breach>>)> done) = 0;
+
+    /// Outbox events after `seq`, oldest first, at most `limit`.
+    [[nodiscard]] virtual store_result<std::vector<outbox_event>> outbox_after(std::int64_t seq,
+                                                                               int limit) = 0;
+
+    /// The last outbox sequence number (0 when the outbox is empty).
+    [[nodiscard]] virtual store_result<std::int64_t> last_outbox_seq() = 0;
+
+    /// Forgets outbox events up to `seq` (every receiver has them). `done` gets the error,
+    /// empty on success.
+    virtual void prune_outbox(std::int64_t seq, std::function<void(std::string)> done) = 0;
+
+    /// A value kept across restarts for `owner` (an account, or a part of the daemon such as
+    /// `notify`): stream positions, delivery progress, when a schedule last fired.
+    [[nodiscard]] virtual store_result<std::optional<std::string>> get_cursor(
+        std::string_view owner, std::string_view key) = 0;
+    virtual void put_cursor(std::string owner,
+                            std::string key,
+                            std::string value,
+                            std::function<void(std::string)> done) = 0;
+
+    /// Whether sending is paused (CONTRACT §5 `/v1/pause`); false until someone pauses it.
+    [[nodiscard]] virtual store_result<bool> paused() = 0;
+    /// Pauses or resumes sending, with an audit entry naming `actor`. `done` gets the error,
+    /// empty on success.
+    virtual void set_paused(bool paused,
+                            std::string actor,
+                            rules::time_point at,
+                            std::function<void(std::string)> done) = 0;
+
+    /// Puts `codes` into the offer pool `pool` (qualified name); codes it holds already keep
+    /// their state, so reloading a codes file never hands a used code out again. `done` gets
+    /// how many were new.
+    virtual void add_offer_codes(std::string pool,
+                                 std::vector<std::string> codes,
+                                 std::function<void(store_result<std::int64_t>)> done) = 0;
+
+    /// Codes of `pool` neither reserved nor used.
+    [[nodiscard]] virtual store_result<std::int64_t> offer_codes_left(std::string_view pool) = 0;
+
+    /// Offer drafts from `pool` created on the UTC day that contains `day_of`, not counting
+    /// ones rejected or expired (their budget is given back).
+    [[nodiscard]] virtual store_result<std::int64_t> offers_drafted_on_day(
+        std::string_view pool, rules::time_point day_of) = 0;
+
+    /// The insight question `m` answers: the one posted from m's account whose platform id is
+    /// m's `in_reply_to` or `thread_id`; nullopt value when there is none.
+    [[nodiscard]] virtual store_result<std::optional<std::string>> question_answered_by(
+        const rules::message& m) = 0;
+
+    /// The question drafts and answers of insight `id` (answers: at most `limit`, oldest
+    /// first).
+    [[nodiscard]] virtual store_result<insight_record> get_insight(std::string_view id,
+                                                                   int limit) = 0;
+
+    /// Audit entries, newest first.
+    [[nodiscard]] virtual store_result<audit_page> list_audit(const audit_filter& filter) = 0;
+
+    /// Stored messages with their tags and decisions, newest first.
+    [[nodiscard]] virtual store_result<message_page> list_messages(
+        const message_filter& filter) = 0;
 
     /// Writes everything queued, commits, runs its `done` callbacks, and closes. Later calls
     /// fail with "store is closed". Idempotent; must not be called from a `done` callback.

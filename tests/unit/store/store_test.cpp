@@ -943,28 +943,42 @@ TEST(store_send, a_restart_turns_interrupted_sends_into_needs_review_unless_idem
     EXPECT_EQ(store->due_drafts(t0 + 1h, 10).value.size(), 2U);
 }
 
-TEST(store, migrates_a_version_1_database_keeping_its_drafts) {
+TEST(store, migrates_a_version_1_database_keeping_its_messages_and_drafts) {
     temp_dir dir;
-    std::string id;
+    ASSERT_EQ(sqlite_store::create_at_version_for_test(dir.db(), 1), "");
     {
-        auto store = open_ok(dir.db());
-        id = ingest_wait(*store, make_request(make_message("m1"))).draft_ids.at(0);
-    }
-    {
-        // Back to what schema version 1 was.
+        // What a version-1 rapportd wrote: a message, its pending draft and the outbox event.
         raw_db db(dir.db());
-        db.exec("DROP INDEX drafts_by_sent_at");
-        db.exec("ALTER TABLE drafts DROP COLUMN next_attempt_at");
-        db.exec("PRAGMA user_version = 1");
+        db.exec("INSERT INTO messages (account, id, platform, kind, author_id, created_at, "
+                "received_at, message_json, decision_json, tags) VALUES ('acme-site', 'm1', "
+                "'generic', 'mention', 'u1', 1000, 1001, '{\"id\":\"m1\",\"text\":\"hi\","
+                "\"author\":{\"id\":\"u1\"}}', '{}', '[\"complaint\"]')");
+        db.exec("INSERT INTO drafts (id, version, state, kind, account, platform, rule, priority, "
+                "private, too_long, text, original_text, in_reply_to, created_at) VALUES "
+                "('d-00000000000a1', 1, 'pending', 'reply', 'acme-site', 'generic', 'p/r', "
+                "'normal', 0, 0, 'Hello', 'Hello', 'm1', 1001)");
+        db.exec("INSERT INTO outbox (event, draft_id, created_at, next_at) VALUES "
+                "('draft.created', 'd-00000000000a1', 1001, 1001)");
     }
     auto store = open_ok(dir.db());
     raw_db db(dir.db());
     EXPECT_EQ(db.number("PRAGMA user_version"), sqlite_store::schema_version());
-    const auto draft = store->get_draft(id);
+    EXPECT_EQ(db.number("SELECT count(*) FROM pragma_foreign_key_check"), 0);
+    const auto draft = store->get_draft("d-00000000000a1");
     ASSERT_TRUE(draft.ok()) << draft.error;
     ASSERT_TRUE(draft.value);
     EXPECT_EQ(draft.value->state, draft_state::pending);
+    EXPECT_EQ(draft.value->in_reply_to, "m1");
+    EXPECT_EQ(draft.value->text, "Hello");
     EXPECT_FALSE(draft.value->next_attempt_at);
+    EXPECT_FALSE(draft.value->insight);
+    const auto message = store->get_message("acme-site", "m1");
+    ASSERT_TRUE(message.ok() && message.value) << message.error;
+    EXPECT_EQ(message.value->tags, std::vector<std::string>{"complaint"});
+    // The draft can still be decided, and the decision reaches the new outbox.
+    ASSERT_EQ(decide_wait(*store, decision("d-00000000000a1", decide_request::action::reject)).status,
+              decide_status::changed);
+    EXPECT_EQ(db.text("SELECT event FROM outbox ORDER BY seq DESC LIMIT 1"), "draft.rejected");
 }
 
 } // namespace

@@ -1,4 +1,4 @@
-#include "daemon/rapportd/draft_json.hpp"
+#include "daemon/store/draft_json.hpp"
 
 #include "rules/json_text.hpp"
 
@@ -32,6 +32,15 @@ void time_or_null(std::string& out, const std::optional<rules::time_point>& t) {
 void append_json(std::string& out,
                  const draft_record& d,
                  const std::optional<rules::message>& in_reply_to) {
+    std::string message = "null";
+    if (in_reply_to) {
+        message.clear();
+        rules::append_json(message, *in_reply_to);
+    }
+    append_json(out, d, message);
+}
+
+void append_json(std::string& out, const draft_record& d, std::string_view in_reply_to_json) {
     out += "{";
     key(out, "id");
     rules::append_json_string(out, d.id);
@@ -59,16 +68,16 @@ void append_json(std::string& out,
         key(out, "offer");
         rules::append_json_string(out, rules::unqualified(*d.offer));
     }
+    if (d.insight) {
+        key(out, "insight");
+        rules::append_json_string(out, *d.insight);
+    }
     key(out, "text");
     rules::append_json_string(out, d.text);
     key(out, "original_text");
     rules::append_json_string(out, d.original_text);
     key(out, "in_reply_to");
-    if (in_reply_to) {
-        rules::append_json(out, *in_reply_to);
-    } else {
-        out += "null";
-    }
+    out += in_reply_to_json;
     key(out, "created_at");
     rules::append_json_string(out, rules::format_timestamp(d.created_at));
     key(out, "sla_due_at");

@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace rapport::daemon {
 
@@ -13,5 +14,9 @@ namespace rapport::daemon {
 void append_json(std::string& out,
                  const draft_record& d,
                  const std::optional<rules::message>& in_reply_to);
+
+/// The same with the replied-to message already as JSON text (as the store keeps it), or
+/// `null`.
+void append_json(std::string& out, const draft_record& d, std::string_view in_reply_to_json);
 
 } // namespace rapport::daemon

@@ -1,0 +1,146 @@
+// What the running daemon shares between its threads: config, secrets, playbooks, store,
+// metrics, and the HTTP handlers that use them. application.cpp builds it, wires the
+// dispatcher and notifier to it and runs the io_context; approval_routes.cpp holds the
+// approvers' side of the API; housekeeping.cpp the timed work (expiry, SLAs, insight questions).
+#pragma once
+
+#include "daemon/config/config.hpp"
+#include "daemon/http/router.hpp"
+#include "daemon/metrics/metrics.hpp"
+#include "daemon/store/store.hpp"
+#include "rules/playbook.hpp"
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace spdlog {
+class logger;
+}
+
+namespace rapport::adapters {
+class https_client;
+}
+
+namespace rapport::daemon {
+
+class dispatcher;
+class notifier;
+struct dispatch_account;
+struct dispatch_event;
+struct notify_event;
+struct notify_receiver;
+
+/// Seconds since the epoch, now (the store keeps whole seconds).
+[[nodiscard]] rules::time_point now_seconds();
+
+class daemon_state {
+public:
+    daemon_state(const config& c, std::shared_ptr<spdlog::logger> log);
+
+    // ---- start-up, in this order ----
+    bool resolve_secrets();
+    /// Loads the playbooks; on success they replace the running set and their offer codes
+    /// are added to the store's pools.
+    bool load_playbooks();
+    bool open_store();
+    /// Drafts left `sending` by a process that died mid-send go up for review (or back to
+    /// approved, for receivers that deduplicate). Before the dispatcher starts.
+    bool recover_interrupted_sends(const std::vector<dispatch_account>& accounts);
+    /// Puts the playbooks' offer codes into the store (new codes only).
+    void stock_offer_codes();
+    /// One sender per account that can send; accounts without one get none (their drafts
+    /// fail with a message saying so).
+    [[nodiscard]] std::vector<dispatch_account> dispatch_accounts(
+        const adapters::https_client& client) const;
+    [[nodiscard]] std::vector<notify_receiver> notify_receivers() const;
+    /// The base of the approve/reject URLs notifications carry.
+    [[nodiscard]] std::string public_url(std::uint16_t port) const;
+    void set_dispatcher(dispatcher* d) { dispatcher_ = d; }
+    void set_notifier(notifier* n) { notifier_ = n; }
+    /// Whether sending was paused when the daemon last ran (the dispatcher starts so).
+    [[nodiscard]] bool sending_paused() const { return paused_.load(); }
+    void set_ready(bool ready) { ready_.store(ready); }
+
+    // ---- running ----
+    void reload_playbooks();
+    /// What the dispatcher and notifier did, into metrics and the log.
+    void observe(const dispatch_event& e);
+    void observe(const notify_event& e);
+    /// The timed work, about once a second: expires undecided drafts, raises SLA breaches,
+    /// fires insight questions that are due.
+    void housekeeping();
+    [[nodiscard]] http::router routes();
+
+    store& storage() { return *store_; }
+    spdlog::logger& log() { return *log_; }
+
+private:
+    using http_request = http::http_request;
+    using http_response = http::http_response;
+    using route_params = http::route_params;
+
+    net::awaitable<http_response> hook(http_request request, route_params params);
+    net::awaitable<http_response> healthz(http_request request, route_params params);
+    net::awaitable<http_response> readyz(http_request request, route_params params);
+    net::awaitable<http_response> metrics(http_request request, route_params params);
+    net::awaitable<http_response> list_drafts(http_request request, route_params params);
+    net::awaitable<http_response> get_draft(http_request request, route_params params);
+    net::awaitable<http_response> approve(http_request request, route_params params);
+    net::awaitable<http_response> reject(http_request request, route_params params);
+    net::awaitable<http_response> decide(http_request request,
+                                         std::string draft_id,
+                                         decide_request::action what);
+    net::awaitable<http_response> pause(http_request request, route_params params);
+    net::awaitable<http_response> resume(http_request request, route_params params);
+    net::awaitable<http_response> set_paused(http_request request, bool paused);
+    net::awaitable<http_response> list_audit(http_request request, route_params params);
+    net::awaitable<http_response> list_messages(http_request request, route_params params);
+    net::awaitable<http_response> get_insight(http_request request, route_params params);
+
+    /// The approver a request's bearer token belongs to, if any (CONTRACT §5.2).
+    [[nodiscard]] const approver* approver_of(const http_request& request) const;
+    /// The replied-to message's stored JSON, or `null`.
+    [[nodiscard]] std::string replied_to_json(const draft_record& d);
+    /// A draft as the API shows it.
+    [[nodiscard]] std::string draft_json(const draft_record& d);
+    /// Counts the drafts that changed state and wakes whoever acts on the change.
+    void drafts_changed(const std::vector<draft_record>& drafts);
+
+    const config& config_;
+    std::shared_ptr<spdlog::logger> log_;
+    metrics_registry metrics_;
+    family<counter>* messages_total_ = nullptr;
+    family<counter>* rejected_total_ = nullptr;
+    family<counter>* rule_matches_total_ = nullptr;
+    family<counter>* drafts_total_ = nullptr;
+    family<counter>* reloads_total_ = nullptr;
+    family<counter>* sends_total_ = nullptr;
+    family<counter>* notifications_total_ = nullptr;
+    family<counter>* offers_skipped_total_ = nullptr;
+    family<gauge>* offer_codes_left_ = nullptr;
+    counter* sla_breaches_total_ = nullptr;
+    histogram* ingest_seconds_ = nullptr;
+    histogram* approval_seconds_ = nullptr;
+    histogram* first_response_seconds_ = nullptr;
+    gauge* drafts_pending_ = nullptr;
+    gauge* sending_paused_ = nullptr;
+    std::shared_ptr<const rules::playbook_set> playbooks_;
+    std::unique_ptr<store> store_;
+    std::map<std::string, std::string, std::less<>> account_secrets_;
+    std::vector<std::pair<std::string, const approver*>> approver_tokens_;
+    std::optional<std::string> approval_secret_;
+    std::vector<std::string> notify_secrets_;
+    std::atomic<bool> ready_{false};
+    std::atomic<bool> paused_{false};
+    dispatcher* dispatcher_ = nullptr;
+    notifier* notifier_ = nullptr;
+    // Housekeeping runs on one timer, so these need no lock.
+    bool housekeeping_failed_ = false;
+};
+
+} // namespace rapport::daemon

@@ -1,0 +1,36 @@
+#include "rules/guardrails.hpp"
+
+#include "rules/text.hpp"
+
+namespace rapport::rules {
+
+std::optional<std::string> approval_blocker(
+    std::string_view text,
+    std::string_view platform,
+    const std::vector<std::string>& blocked_phrases,
+    const std::map<std::string, length_limit, std::less<>>& limits) {
+    if (!blocked_phrases.empty()) {
+        // Spaces around both sides make every match start and end on a word boundary.
+        const std::string folded = " " + normalize(text).text + " ";
+        for (const std::string& phrase : blocked_phrases) {
+            const std::string words = normalize(phrase).text;
+            if (!words.empty() && folded.find(" " + words + " ") != std::string::npos) {
+                return "the text contains the blocked phrase \"" + phrase +
+                       "\" (guardrails.blocked_phrases): edit it out to approve";
+            }
+        }
+    }
+    if (const auto limit = limits.find(platform); limit != limits.end()) {
+        const bool graphemes = limit->second.counted_in == length_limit::unit::graphemes;
+        const std::size_t length = graphemes ? count_graphemes(text) : count_code_points(text);
+        if (length > limit->second.max) {
+            return "the text is " + std::to_string(length) +
+                   (graphemes ? " graphemes" : " characters") + ", over " +
+                   std::string(platform) + "'s limit of " + std::to_string(limit->second.max) +
+                   ": shorten it to approve";
+        }
+    }
+    return std::nullopt;
+}
+
+} // namespace rapport::rules
