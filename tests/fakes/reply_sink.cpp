@@ -1,16 +1,17 @@
-// rapport-reply-sink: a receiver for a generic account's replies (CONTRACT §9), for the demo
-// and the integration tests. It checks each reply's signature, prints it, keeps it, and
-// answers as it is told.
+// rapport-reply-sink: a receiver for a generic account's replies (CONTRACT §9) and for draft
+// notifications (§5.4), for the demo and the integration tests. It checks each request's
+// signature, prints it, keeps it, and answers as it is told.
 //
-//   rapport-reply-sink [--port N] [--secret-env VAR] [--quiet]
+//   rapport-reply-sink [--port N] [--secret-env VAR] [--notify-secret-env VAR] [--quiet]
 //
 // It logs `listening port=N` on stderr once it accepts. Routes:
 //   POST /replies            a reply: 200 {"id": "sink-N"} unless told otherwise
+//   POST /notify             a notification: 200 unless told otherwise
 //   GET  /_sink/replies      what arrived, as JSON: [{"idempotency_key", "signature_ok",
-//                            "timestamp", "body", "answered"}...]
-//   POST /_sink/answer       how to answer the next replies:
-//                            {"status": 503, "retry_after": "1", "count": 2, "hang": false}
-//                            (count: how many replies get it; then back to 200)
+//   GET  /_sink/notifications  "timestamp", "body", "answered"}...]
+//   POST /_sink/answer       how to answer the next replies (notify_answer: notifications):
+//   POST /_sink/notify_answer  {"status": 503, "retry_after": "1", "count": 2, "hang": false}
+//                            (count: how many requests get it; then back to 200)
 #include "adapters/common/signature.hpp"
 #include "daemon/http/server.hpp"
 
@@ -50,9 +51,19 @@ struct received {
     unsigned answered = 0;
 };
 
+// Replies and notifications arrive, are kept and are answered separately.
+struct channel {
+    std::string secret;
+    answer_rule answer;
+    std::vector<received> got;
+};
+
 class sink {
 public:
-    sink(std::string secret, bool quiet) : secret_(std::move(secret)), quiet_(quiet) {}
+    sink(std::string reply_secret, std::string notify_secret, bool quiet) : quiet_(quiet) {
+        replies_.secret = std::move(reply_secret);
+        notifications_.secret = std::move(notify_secret);
+    }
 
     http::router routes() {
         using member = net::awaitable<http_response> (sink::*)(http_request, route_params);
@@ -63,36 +74,58 @@ public:
         };
         http::router r;
         r.add("POST", "/replies", bind(&sink::reply));
-        r.add("GET", "/_sink/replies", bind(&sink::list));
-        r.add("POST", "/_sink/answer", bind(&sink::set_answer));
+        r.add("POST", "/notify", bind(&sink::notification));
+        r.add("GET", "/_sink/replies", bind(&sink::list_replies));
+        r.add("GET", "/_sink/notifications", bind(&sink::list_notifications));
+        r.add("POST", "/_sink/answer", bind(&sink::answer_replies));
+        r.add("POST", "/_sink/notify_answer", bind(&sink::answer_notifications));
         return r;
     }
 
 private:
     net::awaitable<http_response> reply(http_request request, route_params) {
+        return receive(std::move(request), replies_);
+    }
+    net::awaitable<http_response> notification(http_request request, route_params) {
+        return receive(std::move(request), notifications_);
+    }
+    net::awaitable<http_response> list_replies(http_request, route_params) {
+        return list(replies_);
+    }
+    net::awaitable<http_response> list_notifications(http_request, route_params) {
+        return list(notifications_);
+    }
+    net::awaitable<http_response> answer_replies(http_request request, route_params) {
+        return set_answer(std::move(request), replies_);
+    }
+    net::awaitable<http_response> answer_notifications(http_request request, route_params) {
+        return set_answer(std::move(request), notifications_);
+    }
+
+    net::awaitable<http_response> receive(http_request request, channel& to) {
         received r;
         r.idempotency_key = std::string(request.headers.get("Idempotency-Key").value_or(""));
         r.timestamp = std::string(request.headers.get("X-Rapport-Timestamp").value_or(""));
         r.body = request.body;
         const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
         r.signature_ok =
-            !secret_.empty() &&
+            !to.secret.empty() &&
             adapters::verify_rapport_signature(
-                secret_, r.timestamp, request.headers.get("X-Rapport-Signature").value_or(""),
+                to.secret, r.timestamp, request.headers.get("X-Rapport-Signature").value_or(""),
                 request.body, now) == adapters::signature_problem::none;
         answer_rule rule;
         std::size_t number = 0;
         {
             std::lock_guard lock{mutex_};
-            if (answer_.count > 0) {
-                rule = answer_;
-                --answer_.count;
+            if (to.answer.count > 0) {
+                rule = to.answer;
+                --to.answer.count;
             }
             r.answered = rule.hang ? 0 : rule.status;
-            replies_.push_back(r);
-            number = replies_.size();
+            to.got.push_back(r);
+            number = to.got.size();
         }
-        if (!quiet_) {
+        if (!quiet_ && &to == &replies_) {
             print(r, rule);
         }
         if (rule.hang) {
@@ -110,10 +143,10 @@ private:
         co_return http::json_response(200, "{\"id\":\"sink-" + std::to_string(number) + "\"}");
     }
 
-    net::awaitable<http_response> list(http_request, route_params) {
+    net::awaitable<http_response> list(const channel& of) {
         boost::json::array out;
         std::lock_guard lock{mutex_};
-        for (const auto& r : replies_) {
+        for (const auto& r : of.got) {
             out.push_back(boost::json::object{{"idempotency_key", r.idempotency_key},
                                               {"signature_ok", r.signature_ok},
                                               {"timestamp", r.timestamp},
@@ -123,7 +156,7 @@ private:
         co_return http::json_response(200, boost::json::serialize(out));
     }
 
-    net::awaitable<http_response> set_answer(http_request request, route_params) {
+    net::awaitable<http_response> set_answer(http_request request, channel& of) {
         boost::system::error_code ec;
         const auto v = boost::json::parse(request.body, ec);
         if (ec || !v.is_object()) {
@@ -145,7 +178,7 @@ private:
             rule.hang = s->get_bool();
         }
         std::lock_guard lock{mutex_};
-        answer_ = rule;
+        of.answer = rule;
         co_return http::json_response(200, "{\"status\":\"ok\"}");
     }
 
@@ -170,11 +203,10 @@ private:
                   << std::flush;
     }
 
-    std::string secret_;
     bool quiet_;
     std::mutex mutex_;
-    answer_rule answer_;
-    std::vector<received> replies_;
+    channel replies_;
+    channel notifications_;
 };
 
 } // namespace
@@ -182,6 +214,7 @@ private:
 int main(int argc, char** argv) {
     std::uint16_t port = 0;
     std::string secret;
+    std::string notify_secret;
     bool quiet = false;
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
@@ -190,15 +223,19 @@ int main(int argc, char** argv) {
         } else if (arg == "--secret-env" && i + 1 < argc) {
             const char* value = std::getenv(argv[++i]);
             secret = value != nullptr ? value : "";
+        } else if (arg == "--notify-secret-env" && i + 1 < argc) {
+            const char* value = std::getenv(argv[++i]);
+            notify_secret = value != nullptr ? value : "";
         } else if (arg == "--quiet") {
             quiet = true;
         } else {
-            std::cerr << "usage: rapport-reply-sink [--port N] [--secret-env VAR] [--quiet]\n";
+            std::cerr << "usage: rapport-reply-sink [--port N] [--secret-env VAR] "
+                         "[--notify-secret-env VAR] [--quiet]\n";
             return 2;
         }
     }
     net::io_context ioc;
-    sink state(secret, quiet);
+    sink state(secret, notify_secret, quiet);
     http::server_options options;
     options.port = port;
     options.stop_timeout = std::chrono::seconds(1);
