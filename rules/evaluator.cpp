@@ -1,6 +1,6 @@
 #include "rules/evaluator.hpp"
 
-#include <date/tz.h>
+#include <date/date.h>
 
 #include <algorithm>
 
@@ -155,8 +155,7 @@ int count_events(const person_history& history, const count_condition& c, time_p
 }
 
 bool hours_hold(const hours_condition& h, time_point now) {
-    const auto local =
-        h.zone != nullptr ? h.zone->to_local(now) : date::local_seconds(now.time_since_epoch());
+    const auto local = to_local(h.zone, now);
     const auto day = std::chrono::floor<std::chrono::days>(local);
     const unsigned weekday = date::weekday(day).c_encoding(); // 0 = Sunday
     const int minute =

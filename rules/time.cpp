@@ -1,5 +1,7 @@
 #include "rules/time.hpp"
 
+#include <date/tz.h>
+
 #include <array>
 #include <cstdint>
 
@@ -194,6 +196,10 @@ std::string format_timestamp(time_point t) {
     append_padded(out, time.seconds().count(), 2);
     out += 'Z';
     return out;
+}
+
+date::local_seconds to_local(const date::time_zone* zone, time_point t) {
+    return zone != nullptr ? zone->to_local(t) : date::local_seconds{t.time_since_epoch()};
 }
 
 } // namespace rapport::rules

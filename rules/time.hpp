@@ -2,10 +2,16 @@
 // reads the clock; callers pass `now` in.
 #pragma once
 
+#include <date/date.h>
+
 #include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
+
+namespace date {
+class time_zone;
+}
 
 namespace rapport::rules {
 
@@ -23,5 +29,9 @@ using duration = std::chrono::seconds;
 
 /// Formats an instant as `YYYY-MM-DDTHH:MM:SSZ`.
 [[nodiscard]] std::string format_timestamp(time_point t);
+
+/// The wall-clock time that `zone` shows at instant `t`; UTC when `zone` is null (as the
+/// loader leaves it when a playbook names no `tz`).
+[[nodiscard]] date::local_seconds to_local(const date::time_zone* zone, time_point t);
 
 } // namespace rapport::rules
