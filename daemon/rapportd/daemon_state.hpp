@@ -109,7 +109,9 @@ private:
     /// A draft as the API shows it.
     [[nodiscard]] std::string draft_json(const draft_record& d);
     /// Counts the drafts that changed state and wakes whoever acts on the change.
-    void drafts_changed(const std::vector<draft_record>& drafts);
+    /// Creates the drafts of every insight question due at `now`; true when it made any.
+    /// Sets `failed` when the store could not be read or written.
+    bool fire_insight_questions(rules::time_point now, bool& failed);
 
     const config& config_;
     std::shared_ptr<spdlog::logger> log_;

@@ -1,10 +1,14 @@
-// The daemon's timed work, once a second on the io_context: undecided drafts expire, SLAs
-// that passed unanswered are raised once.
+// The daemon's timed work, once a second on a thread of its own: undecided drafts expire, SLAs
+// that passed unanswered are raised once, insight questions that are due become drafts.
 #include "daemon/rapportd/async_store.hpp"
 #include "daemon/rapportd/daemon_state.hpp"
 #include "daemon/rapportd/notifier.hpp"
 
+#include "rules/schedule.hpp"
+
 #include <spdlog/spdlog.h>
+
+#include <charconv>
 
 namespace rapport::daemon {
 namespace {
@@ -12,6 +16,23 @@ namespace {
 // Enough per pass for a backlog to clear within seconds without one pass holding the writer
 // for long.
 constexpr int batch_limit = 500;
+
+// Insight schedule state lives in the store's cursors: when the daemon first saw a question
+// (so a new cron question does not fire its whole history) and, written by fire_insight in
+// the transaction that creates the drafts, the slot it last fired.
+constexpr std::string_view insight_owner = "insight";
+
+std::optional<rules::time_point> parse_seconds(const std::optional<std::string>& text) {
+    if (!text) {
+        return std::nullopt;
+    }
+    std::int64_t value = 0;
+    const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
+    if (ec != std::errc{} || end != text->data() + text->size()) {
+        return std::nullopt;
+    }
+    return rules::time_point{std::chrono::seconds{value}};
+}
 
 } // namespace
 
@@ -47,13 +68,86 @@ void daemon_state::housekeeping() {
                    b.account, b.message_id, rules::format_timestamp(b.due_at), b.late.count(),
                    b.draft ? b.draft->id : "-");
     }
-    if ((!expired.value.empty() || !breaches.value.empty()) && notifier_ != nullptr) {
+    const bool fired = fire_insight_questions(now, failed);
+    if ((!expired.value.empty() || !breaches.value.empty() || fired) && notifier_ != nullptr) {
         notifier_->wake();
     }
     if (housekeeping_failed_ && !failed) {
         log_->info("housekeeping_recovered");
     }
     housekeeping_failed_ = failed;
+}
+
+bool daemon_state::fire_insight_questions(rules::time_point now, bool& failed) {
+    const auto set = std::atomic_load(&playbooks_);
+    bool fired = false;
+    for (const auto& [id, question] : set->insights) {
+        const std::string first_seen_key = id + "#first_seen";
+        const auto first_seen = store_->get_cursor(insight_owner, first_seen_key);
+        const auto last_fired = store_->get_cursor(insight_owner, id);
+        if (!first_seen.ok() || !last_fired.ok()) {
+            failed = true;
+            continue;
+        }
+        rules::fire_history history{parse_seconds(last_fired.value), now};
+        if (const auto seen = parse_seconds(first_seen.value)) {
+            history.first_seen = *seen;
+        } else {
+            const std::string error = wait_for_store<std::string>([&](auto done) {
+                store_->put_cursor(std::string(insight_owner), first_seen_key,
+                                   std::to_string(now.time_since_epoch().count()), std::move(done));
+            });
+            if (!error.empty()) {
+                failed = true;
+                continue;
+            }
+        }
+        const auto slot = rules::due_fire(question.schedule, history, now);
+        if (!slot) {
+            continue;
+        }
+        insight_firing firing{id, *slot, {}};
+        const auto& book = set->playbooks[question.playbook];
+        std::vector<std::string> accounts = question.accounts;
+        if (accounts.empty()) {
+            accounts = book.accounts;
+        }
+        if (accounts.empty()) {
+            for (const auto& a : config_.accounts) {
+                accounts.push_back(a.id);
+            }
+        }
+        for (const std::string& account_id : accounts) {
+            const account* a = find_account(config_, account_id);
+            if (a == nullptr) {
+                continue;
+            }
+            draft_record d;
+            d.kind = rules::draft_kind::insight_question;
+            d.account = a->id;
+            d.platform = a->platform;
+            d.rule = book.name + "/" + id;
+            d.text = question.question;
+            d.original_text = question.question;
+            d.created_at = now;
+            d.expires_at = now + config_.approval.expire_after;
+            firing.drafts.push_back(std::move(d));
+        }
+        const auto created = wait_for_store<store_result<std::vector<draft_record>>>(
+            [&](auto done) { store_->fire_insight(std::move(firing), std::move(done)); });
+        if (!created.ok()) {
+            failed = true;
+            log_->error("insight_fire_failed insight={} error=\"{}\"", id, created.error);
+            continue;
+        }
+        for (const draft_record& d : created.value) {
+            fired = true;
+            drafts_total_->with({"pending"}).increment();
+            log_->info("insight_question_drafted insight={} slot={} account={} draft={}", id,
+                       rules::format_timestamp(*slot), d.account, d.id);
+        }
+    }
+    return fired;
 }
 
 } // namespace rapport::daemon

@@ -1490,6 +1490,48 @@ struct sqlite_store::impl {
         return {};
     }
 
+    std::string fire(const insight_firing& f, std::vector<draft_record>& created) {
+        {
+            statement s{writer, get_cursor_sql};
+            if (!s) {
+                return sqlite_error(writer.db(), "prepare get cursor");
+            }
+            s.bind(1, "insight");
+            s.bind(2, f.insight);
+            const int rc = s.step();
+            if (rc == SQLITE_ROW) {
+                std::int64_t last = 0;
+                const std::string value = s.text(0);
+                const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), last);
+                if (ec == std::errc{} && last >= seconds_of(f.slot)) {
+                    return {}; // this slot (or a later one) was asked already
+                }
+            } else if (rc != SQLITE_DONE) {
+                return sqlite_error(writer.db(), "get cursor");
+            }
+        }
+        for (draft_record d : f.drafts) {
+            d.id = next_draft_id();
+            d.version = 1;
+            d.state = draft_state::pending;
+            d.insight = f.insight;
+            d.in_reply_to.clear();
+            if (std::string error = insert_draft(d); !error.empty()) {
+                return error;
+            }
+            if (std::string error = insert_outbox("draft.created", d, "null", d.created_at);
+                !error.empty()) {
+                return error;
+            }
+            created.push_back(std::move(d));
+        }
+        return write(put_cursor_sql, "put cursor", [&](statement& s) {
+            s.bind(1, "insight");
+            s.bind(2, f.insight);
+            s.bind(3, std::to_string(seconds_of(f.slot)));
+        });
+    }
+
     std::string pause(bool paused, const std::string& actor, rules::time_point at) {
         if (std::string error = write(put_setting_sql, "put setting",
                                       [&](statement& s) {
@@ -2072,6 +2114,17 @@ store_result<std::optional<std::string>> sqlite_store::question_answered_by(
             return rc == SQLITE_ROW || rc == SQLITE_DONE ? std::string{}
                                                          : sqlite_error(c.db(), "question answered");
         });
+}
+
+void sqlite_store::fire_insight(
+    insight_firing firing,
+    std::function<void(store_result<std::vector<draft_record>>)> done) {
+    using result = store_result<std::vector<draft_record>>;
+    impl_->submit<result>(
+        [firing = std::move(firing)](impl& self, result& out) {
+            return self.fire(firing, out.value);
+        },
+        [](const std::string& error) { return result{{}, error}; }, std::move(done));
 }
 
 store_result<insight_record> sqlite_store::get_insight(std::string_view id, int limit) {

@@ -90,6 +90,8 @@ public:
         std::string_view pool, rules::time_point day_of) override;
     [[nodiscard]] store_result<std::optional<std::string>> question_answered_by(
         const rules::message& m) override;
+    void fire_insight(insight_firing firing,
+                      std::function<void(store_result<std::vector<draft_record>>)> done) override;
     [[nodiscard]] store_result<insight_record> get_insight(std::string_view id,
                                                            int limit) override;
     [[nodiscard]] store_result<audit_page> list_audit(const audit_filter& filter) override;

@@ -324,6 +324,14 @@ struct insight_record {
     std::vector<stored_message> answers;
 };
 
+/// One firing of an insight question: its drafts (one per account; ids and states are the
+/// store's to set) for the schedule slot `slot`.
+struct insight_firing {
+    std::string insight;
+    rules::time_point slot;
+    std::vector<draft_record> drafts;
+};
+
 /// The store. All members may be called from any thread, concurrently.
 class store {
 public:
@@ -452,6 +460,13 @@ public:
     /// m's `in_reply_to` or `thread_id`; nullopt value when there is none.
     [[nodiscard]] virtual store_result<std::optional<std::string>> question_answered_by(
         const rules::message& m) = 0;
+
+    /// Creates the drafts of one firing with their `draft.created` events and records `slot`
+    /// as the question's last firing (cursor `insight`/<id>), in one transaction, so a slot
+    /// is asked once even across crashes: when the recorded firing is at or after `slot`,
+    /// nothing is written and `done` gets no drafts.
+    virtual void fire_insight(insight_firing firing,
+                              std::function<void(store_result<std::vector<draft_record>>)> done) = 0;
 
     /// The question drafts and answers of insight `id` (answers: at most `limit`, oldest
     /// first).
