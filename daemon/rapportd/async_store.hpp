@@ -7,7 +7,6 @@
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/post.hpp>
 
-#include <future>
 #include <memory>
 #include <utility>
 
@@ -29,16 +28,6 @@ auto async_store(Start start, CompletionToken&& token) {
             });
         },
         token, std::move(start));
-}
-
-/// Runs `start(done)` and blocks until the store calls `done`: for start-up and for timed work
-/// off the request path, never inside a coroutine.
-template <typename Result, typename Start>
-Result wait_for_store(Start start) {
-    std::promise<Result> promise;
-    auto future = promise.get_future();
-    start([&promise](Result r) { promise.set_value(std::move(r)); });
-    return future.get();
 }
 
 } // namespace rapport::daemon

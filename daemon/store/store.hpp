@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <future>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -484,5 +485,15 @@ public:
     /// fail with "store is closed". Idempotent; must not be called from a `done` callback.
     virtual void close() = 0;
 };
+
+/// Runs `start(done)`, a store operation that reports through a callback, and blocks until it
+/// has: for start-up, timed work off the request path, and tests; never inside a coroutine.
+template <typename Result, typename Start>
+Result wait_for_store(Start start) {
+    std::promise<Result> promise;
+    auto future = promise.get_future();
+    start([&promise](Result r) { promise.set_value(std::move(r)); });
+    return future.get();
+}
 
 } // namespace rapport::daemon

@@ -121,9 +121,10 @@ protected:
         r.what = decide_request::action::approve;
         r.approver = "alice";
         r.at = t0;
-        std::promise<decide_result> done;
-        store_->decide(r, [&](decide_result result) { done.set_value(std::move(result)); });
-        EXPECT_EQ(done.get_future().get().status, decide_status::changed);
+        EXPECT_EQ(wait_for_store<decide_result>(
+                      [&](auto done) { store_->decide(r, std::move(done)); })
+                      .status,
+                  decide_status::changed);
         return id;
     }
 
@@ -144,10 +145,10 @@ protected:
         spec.text = "Sorry about that, " + m.id;
         spec.priority = priority;
         d.drafts.push_back(spec);
-        std::promise<ingest_result> done;
-        store_->ingest(make_ingest_request(m, d, t0, 72h),
-                       [&](ingest_result result) { done.set_value(std::move(result)); });
-        return done.get_future().get().draft_ids.at(0);
+        return wait_for_store<ingest_result>([&](auto done) {
+                   store_->ingest(make_ingest_request(m, d, t0, 72h), std::move(done));
+               })
+            .draft_ids.at(0);
     }
 
     draft_record draft(const std::string& id) { return *store_->get_draft(id).value; }
@@ -310,6 +311,23 @@ TEST_F(dispatcher_test, an_approval_wakes_it_without_waiting_for_the_tick) {
     const auto id = approved("m1");
     dispatcher_->wake();
     EXPECT_TRUE(reaches(id, draft_state::sent));
+}
+
+TEST_F(dispatcher_test, paused_it_sends_nothing_and_resumed_it_sends_the_backlog_by_priority) {
+    options_.tick = 1h; // only wake-ups make it look
+    auto sender = std::make_shared<scripted_sender>();
+    start({account(sender)});
+    dispatcher_->set_paused(true);
+    const auto normal = approved("m1", rules::priority::normal);
+    const auto urgent = approved("m2", rules::priority::urgent);
+    dispatcher_->wake();
+    std::this_thread::sleep_for(200ms);
+    EXPECT_TRUE(sender->sent().empty());
+    EXPECT_EQ(draft(urgent).state, draft_state::approved);
+    dispatcher_->set_paused(false);
+    ASSERT_TRUE(reaches(normal, draft_state::sent));
+    ASSERT_EQ(sender->sent().size(), 2U);
+    EXPECT_EQ(sender->sent()[0].draft_id, urgent);
 }
 
 TEST_F(dispatcher_test, stop_waits_for_sends_then_gives_up_leaving_them_sending) {

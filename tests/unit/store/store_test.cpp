@@ -29,6 +29,7 @@ using daemon::draft_state;
 using daemon::ingest_result;
 using daemon::ingest_status;
 using daemon::sqlite_store;
+using daemon::wait_for_store;
 
 namespace fs = std::filesystem;
 
@@ -132,22 +133,13 @@ daemon::ingest_request make_request(rules::message m,
     return daemon::make_ingest_request(std::move(m), std::move(d), t0 + 5min, 72h);
 }
 
-// Runs a store operation that reports through a callback and waits for its result.
-template <typename Result, typename Start>
-Result wait_for(Start start) {
-    std::promise<Result> promise;
-    auto future = promise.get_future();
-    start([&promise](Result r) { promise.set_value(std::move(r)); });
-    return future.get();
-}
-
 ingest_result ingest_wait(daemon::store& store, daemon::ingest_request request) {
-    return wait_for<ingest_result>(
+    return wait_for_store<ingest_result>(
         [&](auto done) { store.ingest(std::move(request), std::move(done)); });
 }
 
 decide_result decide_wait(daemon::store& store, decide_request request) {
-    return wait_for<decide_result>(
+    return wait_for_store<decide_result>(
         [&](auto done) { store.decide(std::move(request), std::move(done)); });
 }
 
@@ -780,12 +772,12 @@ TEST(store_decide, a_stale_version_or_unknown_draft_is_refused) {
 // ---- the dispatcher's side ----
 
 decide_result begin_send_wait(daemon::store& store, const std::string& id) {
-    return wait_for<decide_result>(
+    return wait_for_store<decide_result>(
         [&](auto done) { store.begin_send(id, t0 + 20min, std::move(done)); });
 }
 
 decide_result finish_send_wait(daemon::store& store, send_outcome o) {
-    return wait_for<decide_result>(
+    return wait_for_store<decide_result>(
         [&](auto done) { store.finish_send(std::move(o), std::move(done)); });
 }
 
@@ -929,7 +921,7 @@ TEST(store_send, a_restart_turns_interrupted_sends_into_needs_review_unless_idem
         // The process "dies" here: the store is dropped with both drafts `sending`.
     }
     auto store = open_ok(dir.db());
-    const auto recovered = wait_for<store_result<std::vector<draft_record>>>([&](auto done) {
+    const auto recovered = wait_for_store<store_result<std::vector<draft_record>>>([&](auto done) {
         store->recover_interrupted_sends({"dedupe-site"}, t0 + 1h, std::move(done));
     });
     ASSERT_TRUE(recovered.ok()) << recovered.error;
@@ -979,6 +971,294 @@ TEST(store, migrates_a_version_1_database_keeping_its_messages_and_drafts) {
     ASSERT_EQ(decide_wait(*store, decision("d-00000000000a1", decide_request::action::reject)).status,
               decide_status::changed);
     EXPECT_EQ(db.text("SELECT event FROM outbox ORDER BY seq DESC LIMIT 1"), "draft.rejected");
+}
+
+
+// ---- the approval workflow ----
+
+rules::draft_spec offer_spec() {
+    rules::draft_spec spec;
+    spec.rule = "acme-core/delight";
+    spec.kind = rules::draft_kind::offer;
+    spec.text = "Here's an early look: {{offer.code}} ({{offer.code}})";
+    spec.offer = "acme-core/sneak-peek";
+    return spec;
+}
+
+// An offer message: its draft takes a code (and at most `per_day` a day) when given.
+daemon::ingest_request offer_request(std::string id, std::optional<int> per_day = std::nullopt) {
+    auto r = make_request(make_message(std::move(id), "fan-" + std::to_string(per_day.value_or(0))),
+                          {offer_spec()}, {"fan"});
+    r.drafts.at(0).offer = offer_terms{per_day, true};
+    return r;
+}
+
+TEST(store_offers, each_code_goes_to_one_draft_and_an_empty_pool_skips_the_offer) {
+    temp_dir dir;
+    auto store = open_ok(dir.db());
+    const auto added = wait_for_store<store_result<std::int64_t>>([&](auto done) {
+        store->add_offer_codes("acme-core/sneak-peek", {"AAA", "BBB"}, std::move(done));
+    });
+    ASSERT_EQ(added.value, 2);
+    EXPECT_EQ(store->offer_codes_left("acme-core/sneak-peek").value, 2);
+
+    const auto first = ingest_wait(*store, offer_request("m1"));
+    const auto second = ingest_wait(*store, offer_request("m2"));
+    const auto third = ingest_wait(*store, offer_request("m3"));
+    ASSERT_EQ(first.draft_ids.size(), 1U);
+    ASSERT_EQ(second.draft_ids.size(), 1U);
+    EXPECT_EQ(store->get_draft(first.draft_ids[0]).value->text,
+              "Here's an early look: AAA (AAA)");
+    EXPECT_EQ(store->get_draft(second.draft_ids[0]).value->text,
+              "Here's an early look: BBB (BBB)");
+    // The pool is empty: no draft, and the stored decision says why.
+    EXPECT_TRUE(third.draft_ids.empty());
+    ASSERT_EQ(third.skipped.size(), 1U);
+    EXPECT_EQ(third.skipped[0].reason, "pool_empty");
+    const auto stored = store->get_message("acme-site", "m3").value;
+    EXPECT_NE(stored->decision_json.find("\"pool_empty\""), std::string::npos);
+    EXPECT_EQ(stored->decision_json.find("\"drafts\":[{"), std::string::npos);
+
+    // Reloading the codes file does not hand out a used code again.
+    EXPECT_EQ((wait_for_store<store_result<std::int64_t>>([&](auto done) {
+                  store->add_offer_codes("acme-core/sneak-peek", {"AAA", "BBB", "CCC"},
+                                         std::move(done));
+              }).value),
+              1);
+    // A rejected offer gives its code back and leaves the person's history.
+    const auto history_before = store->load_history("x", "fan-0", t0 - 1h).value.events.size();
+    ASSERT_EQ(decide_wait(*store, decision(first.draft_ids[0], decide_request::action::reject))
+                  .status,
+              decide_status::changed);
+    EXPECT_EQ(store->offer_codes_left("acme-core/sneak-peek").value, 2);
+    EXPECT_EQ(store->load_history("x", "fan-0", t0 - 1h).value.events.size(),
+              history_before - 1);
+    // Sent, the code is used for good.
+    const auto sent_id = second.draft_ids[0];
+    ASSERT_EQ(decide_wait(*store, decision(sent_id, decide_request::action::approve)).status,
+              decide_status::changed);
+    ASSERT_EQ(begin_send_wait(*store, sent_id).status, decide_status::changed);
+    ASSERT_EQ(finish_send_wait(*store, outcome(sent_id, send_outcome::result::sent)).status,
+              decide_status::changed);
+    raw_db db(dir.db());
+    EXPECT_EQ(db.text("SELECT state FROM offer_codes WHERE code = 'BBB'"), "used");
+    EXPECT_EQ(db.text("SELECT state FROM offer_codes WHERE code = 'AAA'"), "free");
+}
+
+TEST(store_offers, the_daily_budget_counts_offers_drafted_that_day_but_not_rejected_ones) {
+    temp_dir dir;
+    auto store = open_ok(dir.db());
+    wait_for_store<store_result<std::int64_t>>([&](auto done) {
+        store->add_offer_codes("acme-core/sneak-peek", {"A", "B", "C"}, std::move(done));
+    });
+    const auto first = ingest_wait(*store, offer_request("m1", 1));
+    ASSERT_EQ(first.draft_ids.size(), 1U);
+    const auto over = ingest_wait(*store, offer_request("m2", 1));
+    ASSERT_EQ(over.skipped.size(), 1U);
+    EXPECT_EQ(over.skipped[0].reason, "budget");
+    EXPECT_EQ(store->offers_drafted_on_day("acme-core/sneak-peek", t0 + 5min).value, 1);
+    ASSERT_EQ(decide_wait(*store, decision(first.draft_ids[0], decide_request::action::reject))
+                  .status,
+              decide_status::changed);
+    EXPECT_EQ(store->offers_drafted_on_day("acme-core/sneak-peek", t0 + 5min).value, 0);
+    EXPECT_EQ(ingest_wait(*store, offer_request("m3", 1)).draft_ids.size(), 1U);
+}
+
+TEST(store_decisions, a_signed_decision_is_accepted_once) {
+    temp_dir dir;
+    auto store = open_ok(dir.db());
+    const auto id = ingest_wait(*store, make_request(make_message("m1"))).draft_ids.at(0);
+    auto signed_decision = decision(id, decide_request::action::approve);
+    signed_decision.signature = "sha256=abc";
+    signed_decision.signature_expires_at = t0 + 20min;
+    EXPECT_EQ(decide_wait(*store, signed_decision).status, decide_status::changed);
+    EXPECT_EQ(decide_wait(*store, signed_decision).status, decide_status::replay);
+    signed_decision.signature = "sha256=def";
+    EXPECT_EQ(decide_wait(*store, signed_decision).status, decide_status::unchanged);
+    // Past its expiry the signature is forgotten (the timestamp check refuses it by then).
+    signed_decision.at = t0 + 30min;
+    signed_decision.signature = "sha256=xyz";
+    EXPECT_EQ(decide_wait(*store, signed_decision).status, decide_status::unchanged);
+    raw_db db(dir.db());
+    EXPECT_EQ(db.number("SELECT count(*) FROM used_signatures"), 1);
+}
+
+TEST(store_sweeps, undecided_drafts_expire_with_a_notification_and_decided_ones_do_not) {
+    temp_dir dir;
+    auto store = open_ok(dir.db());
+    const auto lapsing = ingest_wait(*store, make_request(make_message("m1"))).draft_ids.at(0);
+    const auto decided = approved_draft(*store, "m2");
+    const auto expire = [&](rules::time_point now) {
+        return wait_for_store<store_result<std::vector<draft_record>>>(
+            [&](auto done) { store->expire_drafts(now, 100, std::move(done)); });
+    };
+    EXPECT_TRUE(expire(t0 + 71h).value.empty());
+    const auto expired = expire(t0 + 73h);
+    ASSERT_EQ(expired.value.size(), 1U);
+    EXPECT_EQ(expired.value[0].id, lapsing);
+    EXPECT_EQ(store->get_draft(lapsing).value->state, draft_state::expired);
+    EXPECT_EQ(store->get_draft(decided).value->state, draft_state::approved);
+    EXPECT_TRUE(expire(t0 + 74h).value.empty());
+    const auto events = store->outbox_after(0, 100).value;
+    ASSERT_FALSE(events.empty());
+    EXPECT_EQ(events.back().event, "draft.expired");
+    EXPECT_NE(events.back().draft_json.find("\"state\":\"expired\""), std::string::npos);
+    EXPECT_EQ(decide_wait(*store, decision(lapsing, decide_request::action::approve)).status,
+              decide_status::conflict);
+}
+
+TEST(store_sweeps, an_sla_breach_is_reported_once_and_an_answered_message_never) {
+    temp_dir dir;
+    auto store = open_ok(dir.db());
+    // make_request gives an SLA of 1h from the message's creation at t0.
+    const auto unanswered = ingest_wait(*store, make_request(make_message("m1"))).draft_ids.at(0);
+    const auto answered = approved_draft(*store, "m2");
+    ASSERT_EQ(begin_send_wait(*store, answered).status, decide_status::changed);
+    const auto sent = finish_send_wait(*store, outcome(answered, send_outcome::result::sent));
+    ASSERT_TRUE(sent.first_response);
+    EXPECT_EQ(*sent.first_response, 21min);
+    const auto breach = [&](rules::time_point now) {
+        return wait_for_store<store_result<std::vector<sla_breach>>>(
+            [&](auto done) { store->breach_slas(now, 100, std::move(done)); });
+    };
+    EXPECT_TRUE(breach(t0 + 59min).value.empty());
+    const auto found = breach(t0 + 1h + 3s);
+    ASSERT_EQ(found.value.size(), 1U) << found.error;
+    EXPECT_EQ(found.value[0].message_id, "m1");
+    EXPECT_EQ(found.value[0].late, 3s);
+    ASSERT_TRUE(found.value[0].draft);
+    EXPECT_EQ(found.value[0].draft->id, unanswered);
+    EXPECT_TRUE(breach(t0 + 2h).value.empty());
+    const auto events = store->outbox_after(0, 100).value;
+    EXPECT_EQ(events.back().event, "sla.breached");
+    EXPECT_NE(events.back().details_json.find("\"late_seconds\":3"), std::string::npos);
+}
+
+TEST(store_outbox, events_keep_the_draft_as_it_was_and_can_be_read_on_and_pruned) {
+    temp_dir dir;
+    auto store = open_ok(dir.db());
+    const auto id = approved_draft(*store, "m1");
+    const auto events = store->outbox_after(0, 100).value;
+    ASSERT_EQ(events.size(), 2U);
+    EXPECT_EQ(events[0].event, "draft.created");
+    EXPECT_NE(events[0].draft_json.find("\"state\":\"pending\""), std::string::npos);
+    EXPECT_NE(events[0].draft_json.find("\"in_reply_to\":{\"id\":\"m1\""), std::string::npos);
+    EXPECT_EQ(events[1].event, "draft.approved");
+    EXPECT_EQ(events[1].draft_id, id);
+    EXPECT_EQ(store->outbox_after(events[0].seq, 100).value.size(), 1U);
+    EXPECT_EQ(store->last_outbox_seq().value, events[1].seq);
+    EXPECT_EQ(wait_for_store<std::string>(
+                  [&](auto done) { store->prune_outbox(events[0].seq, std::move(done)); }),
+              "");
+    EXPECT_EQ(store->outbox_after(0, 100).value.size(), 1U);
+}
+
+TEST(store_settings, cursors_and_the_pause_survive_a_reopen) {
+    temp_dir dir;
+    {
+        auto store = open_ok(dir.db());
+        EXPECT_FALSE(store->paused().value);
+        EXPECT_FALSE(store->get_cursor("notify", "https://a").value);
+        EXPECT_EQ(wait_for_store<std::string>([&](auto done) {
+                      store->put_cursor("notify", "https://a", "41", std::move(done));
+                  }),
+                  "");
+        EXPECT_EQ(wait_for_store<std::string>([&](auto done) {
+                      store->put_cursor("notify", "https://a", "42", std::move(done));
+                  }),
+                  "");
+        EXPECT_EQ(wait_for_store<std::string>(
+                      [&](auto done) { store->set_paused(true, "alice", t0, std::move(done)); }),
+                  "");
+    }
+    auto store = open_ok(dir.db());
+    EXPECT_TRUE(store->paused().value);
+    EXPECT_EQ(store->get_cursor("notify", "https://a").value, "42");
+    const auto audit = store->list_audit(audit_filter{}).value;
+    ASSERT_EQ(audit.entries.size(), 1U);
+    EXPECT_EQ(audit.entries[0].action, "pause");
+    EXPECT_EQ(audit.entries[0].actor, "alice");
+    EXPECT_TRUE(audit.entries[0].draft_id.empty());
+}
+
+TEST(store_lists, audit_and_messages_page_newest_first_and_filter) {
+    temp_dir dir;
+    auto store = open_ok(dir.db());
+    const auto id = approved_draft(*store, "m1");
+    ASSERT_EQ(ingest_wait(*store, make_request(make_message("m2"), {}, {"praise"})).status,
+              ingest_status::stored);
+    ASSERT_EQ(ingest_wait(*store, make_request(make_message("m3"), {}, {"praise", "fan"})).status,
+              ingest_status::stored);
+
+    message_filter praise;
+    praise.tag = "praise";
+    praise.limit = 1;
+    const auto first = store->list_messages(praise).value;
+    ASSERT_EQ(first.messages.size(), 1U);
+    EXPECT_EQ(first.messages[0].message.id, "m3");
+    ASSERT_TRUE(first.next);
+    praise.after = first.next;
+    const auto second = store->list_messages(praise).value;
+    ASSERT_EQ(second.messages.size(), 1U);
+    EXPECT_EQ(second.messages[0].message.id, "m2");
+    EXPECT_FALSE(second.next);
+    message_filter bad;
+    bad.after = "x1";
+    EXPECT_FALSE(store->list_messages(bad).ok());
+
+    audit_filter of_draft;
+    of_draft.draft_id = id;
+    const auto audit = store->list_audit(of_draft).value;
+    ASSERT_EQ(audit.entries.size(), 1U);
+    EXPECT_EQ(audit.entries[0].action, "approve");
+    EXPECT_NE(audit.entries[0].before_json.find("\"state\":\"pending\""), std::string::npos);
+    EXPECT_NE(audit.entries[0].after_json.find("\"state\":\"approved\""), std::string::npos);
+}
+
+TEST(store_insights, a_slot_fires_once_and_replies_to_the_posted_question_are_its_answers) {
+    temp_dir dir;
+    auto store = open_ok(dir.db());
+    insight_firing firing{"apps", t0, {}};
+    draft_record q;
+    q.kind = rules::draft_kind::insight_question;
+    q.account = "acme-site";
+    q.platform = "x";
+    q.rule = "research/apps";
+    q.text = "What apps keep you organized?";
+    q.original_text = q.text;
+    q.created_at = t0;
+    firing.drafts.push_back(q);
+    const auto fire = [&](insight_firing f) {
+        return wait_for_store<store_result<std::vector<draft_record>>>(
+            [&](auto done) { store->fire_insight(std::move(f), std::move(done)); });
+    };
+    const auto created = fire(firing);
+    ASSERT_EQ(created.value.size(), 1U) << created.error;
+    EXPECT_TRUE(fire(firing).value.empty()); // the same slot again: nothing
+    const std::string id = created.value[0].id;
+    EXPECT_EQ(store->get_draft(id).value->insight, "apps");
+    EXPECT_TRUE(store->get_draft(id).value->in_reply_to.empty());
+
+    ASSERT_EQ(decide_wait(*store, decision(id, decide_request::action::approve)).status,
+              decide_status::changed);
+    ASSERT_EQ(begin_send_wait(*store, id).status, decide_status::changed);
+    auto posted = outcome(id, send_outcome::result::sent);
+    posted.sent_id = "post-77";
+    ASSERT_EQ(finish_send_wait(*store, posted).status, decide_status::changed);
+
+    auto answer = make_message("a1");
+    answer.in_reply_to = "post-77";
+    EXPECT_EQ(store->question_answered_by(answer).value, "apps");
+    auto elsewhere = make_message("a2", "u1", t0, "other-account");
+    elsewhere.in_reply_to = "post-77";
+    EXPECT_FALSE(store->question_answered_by(elsewhere).value);
+    answer.insight = "apps";
+    ASSERT_EQ(ingest_wait(*store, make_request(answer, {}, {})).status, ingest_status::stored);
+    const auto record = store->get_insight("apps", 100).value;
+    ASSERT_EQ(record.questions.size(), 1U);
+    EXPECT_EQ(record.questions[0].sent_id, "post-77");
+    ASSERT_EQ(record.answers.size(), 1U);
+    EXPECT_EQ(record.answers[0].message.id, "a1");
 }
 
 } // namespace

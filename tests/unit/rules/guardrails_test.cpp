@@ -1,0 +1,52 @@
+// Guardrails on approval: blocked phrases on word boundaries, platform length limits.
+#include "rules/guardrails.hpp"
+
+#include <gtest/gtest.h>
+
+namespace rapport::rules {
+namespace {
+
+const std::vector<std::string> blocked{"guaranteed", "legal action"};
+
+std::optional<std::string> blocker(std::string_view text, std::string_view platform = "generic") {
+    return approval_blocker(text, platform, blocked, default_length_limits());
+}
+
+TEST(guardrails, a_blocked_phrase_is_named_whatever_its_case_and_punctuation) {
+    const auto b = blocker("Works every time, GUARANTEED!");
+    ASSERT_TRUE(b);
+    EXPECT_NE(b->find("\"guaranteed\""), std::string::npos) << *b;
+    EXPECT_TRUE(blocker("We may take Legal   action."));
+}
+
+TEST(guardrails, a_phrase_inside_another_word_does_not_block) {
+    EXPECT_FALSE(blocker("That is unguaranteed territory"));
+    EXPECT_FALSE(blocker("legal actions speak louder")); // "actions" is another word
+    EXPECT_FALSE(blocker("Thanks for writing!"));
+}
+
+TEST(guardrails, a_text_over_the_platform_limit_names_the_limit) {
+    const std::string long_text(281, 'a');
+    const auto b = blocker(long_text, "x");
+    ASSERT_TRUE(b);
+    EXPECT_NE(b->find("281 characters"), std::string::npos) << *b;
+    EXPECT_NE(b->find("x's limit of 280"), std::string::npos) << *b;
+    EXPECT_FALSE(blocker(std::string(280, 'a'), "x"));
+    // Generic accounts have no built-in limit.
+    EXPECT_FALSE(blocker(std::string(5000, 'a')));
+}
+
+TEST(guardrails, bluesky_counts_graphemes) {
+    // A family emoji is one grapheme of several code points.
+    std::string text;
+    for (int i = 0; i < 300; ++i) {
+        text += "\xF0\x9F\x91\xA8\xE2\x80\x8D\xF0\x9F\x91\xA9\xE2\x80\x8D\xF0\x9F\x91\xA7";
+    }
+    EXPECT_FALSE(blocker(text, "bluesky"));
+    const auto b = blocker(text + "!", "bluesky");
+    ASSERT_TRUE(b);
+    EXPECT_NE(b->find("301 graphemes"), std::string::npos) << *b;
+}
+
+} // namespace
+} // namespace rapport::rules
