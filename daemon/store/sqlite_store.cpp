@@ -516,6 +516,9 @@ constexpr const char* select_message_json_sql =
 constexpr const char* offers_on_day_sql =
     "SELECT count(*) FROM drafts WHERE offer = ?1 AND created_at >= ?2 AND created_at < ?3 "
     "AND state NOT IN ('rejected', 'expired')";
+constexpr const char* recent_offers_sql =
+    "SELECT count(*) FROM person_events WHERE platform = ?1 AND author_id = ?2 AND at >= ?3 "
+    "AND kind = 'offer' AND pool = ?4";
 constexpr const char* free_code_sql =
     "SELECT code FROM offer_codes WHERE pool = ?1 AND state = 'free' ORDER BY rowid LIMIT 1";
 constexpr const char* reserve_code_sql =
@@ -733,14 +736,35 @@ struct sqlite_store::impl {
 
     /// What the transaction grants an offer draft: a code (when its pool has codes), or why it
     /// must be skipped. Checked here, where writes are serialized, so two messages evaluated
-    /// at once cannot both take the last code or the last of the day's budget.
-    std::string plan_offer(const new_draft& d,
+    /// at once cannot both take the last code, the last of the day's budget, or the same
+    /// person's one offer of the cooldown.
+    std::string plan_offer(const rules::message& m,
+                           const new_draft& d,
                            std::optional<std::string>& code,
                            std::optional<std::string>& skip_reason) {
         if (!d.offer || !d.spec.offer) {
             return {};
         }
         const std::string& pool = *d.spec.offer;
+        if (d.offer->cooldown) {
+            std::int64_t recent = 0;
+            if (std::string error = read_integer(
+                    recent_offers_sql, "count recent offers",
+                    [&](statement& s) {
+                        s.bind(1, m.platform);
+                        s.bind(2, m.author.id);
+                        s.bind(3, d.created_at - *d.offer->cooldown);
+                        s.bind(4, pool);
+                    },
+                    recent);
+                !error.empty()) {
+                return error;
+            }
+            if (recent > 0) {
+                skip_reason = "cooldown";
+                return {};
+            }
+        }
         if (d.offer->per_day) {
             const auto day = std::chrono::floor<std::chrono::days>(d.created_at);
             std::int64_t drafted = 0;
@@ -818,7 +842,7 @@ struct sqlite_store::impl {
         for (const new_draft& d : r.drafts) {
             planned p{&d, std::nullopt};
             std::optional<std::string> skip;
-            if (std::string error = plan_offer(d, p.code, skip); !error.empty()) {
+            if (std::string error = plan_offer(m, d, p.code, skip); !error.empty()) {
                 return error;
             }
             if (!skip) {

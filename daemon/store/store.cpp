@@ -75,6 +75,7 @@ ingest_request make_ingest_request(rules::message message,
             const rules::offer_pool* pool =
                 playbooks != nullptr ? playbooks->find_pool(*spec.offer) : nullptr;
             d.offer = offer_terms{pool != nullptr ? pool->per_day : std::nullopt,
+                                  pool != nullptr ? pool->cooldown : std::nullopt,
                                   pool != nullptr && pool->has_codes_file};
         }
         request.drafts.push_back(std::move(d));

@@ -90,6 +90,8 @@ struct draft_record {
 struct offer_terms {
     /// Offers from the pool drafted per UTC day, across all people; nullopt: no budget.
     std::optional<int> per_day;
+    /// How long after an offer from this pool the same person gets no other; nullopt: none.
+    std::optional<rules::duration> cooldown;
     /// The pool hands out codes from its `codes_file`: one is reserved for the draft and
     /// written into its text in place of `{{offer.code}}`.
     bool uses_codes = false;

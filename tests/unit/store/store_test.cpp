@@ -989,7 +989,7 @@ rules::draft_spec offer_spec() {
 daemon::ingest_request offer_request(std::string id, std::optional<int> per_day = std::nullopt) {
     auto r = make_request(make_message(std::move(id), "fan-" + std::to_string(per_day.value_or(0))),
                           {offer_spec()}, {"fan"});
-    r.drafts.at(0).offer = offer_terms{per_day, true};
+    r.drafts.at(0).offer = offer_terms{per_day, std::nullopt, true};
     return r;
 }
 
@@ -1062,6 +1062,25 @@ TEST(store_offers, the_daily_budget_counts_offers_drafted_that_day_but_not_rejec
               decide_status::changed);
     EXPECT_EQ(store->offers_drafted_on_day("acme-core/sneak-peek", t0 + 5min).value, 0);
     EXPECT_EQ(ingest_wait(*store, offer_request("m3", 1)).draft_ids.size(), 1U);
+}
+
+TEST(store_offers, a_person_in_cooldown_gets_no_second_offer_even_when_both_raced) {
+    temp_dir dir;
+    auto store = open_ok(dir.db());
+    wait_for_store<store_result<std::int64_t>>([&](auto done) {
+        store->add_offer_codes("acme-core/sneak-peek", {"A", "B"}, std::move(done));
+    });
+    // Both messages were evaluated before either was stored: the transaction catches it.
+    auto first = offer_request("m1");
+    auto second = offer_request("m2");
+    first.drafts.at(0).offer->cooldown = std::chrono::days{90};
+    second.drafts.at(0).offer->cooldown = std::chrono::days{90};
+    EXPECT_EQ(ingest_wait(*store, first).draft_ids.size(), 1U);
+    const auto skipped = ingest_wait(*store, second);
+    EXPECT_TRUE(skipped.draft_ids.empty());
+    ASSERT_EQ(skipped.skipped.size(), 1U);
+    EXPECT_EQ(skipped.skipped[0].reason, "cooldown");
+    EXPECT_EQ(store->offer_codes_left("acme-core/sneak-peek").value, 1);
 }
 
 TEST(store_decisions, a_signed_decision_is_accepted_once) {
