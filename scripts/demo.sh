@@ -14,9 +14,11 @@ rapportd=build/release/daemon/rapportd/rapportd
 sink=build/release/tests/fakes/rapport-reply-sink
 
 # The site's chat, standing in as the receiver of approved replies (the account's reply_url):
-# it checks each reply's signature and prints it here.
+# it checks each reply's signature and prints it here, and the draft notifications too.
 RAPPORT_DEMO_SINK_SECRET=$(cat config/demo/secrets/kestrel-site-hmac) \
-    "$sink" --port 8099 --secret-env RAPPORT_DEMO_SINK_SECRET 2>/dev/null &
+RAPPORT_DEMO_NOTIFY_SECRET=$(cat config/demo/secrets/notify-hmac) \
+    "$sink" --port 8099 --secret-env RAPPORT_DEMO_SINK_SECRET \
+    --notify-secret-env RAPPORT_DEMO_NOTIFY_SECRET 2>/dev/null &
 receiver=$!
 
 mkdir -p state

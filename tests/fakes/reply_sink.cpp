@@ -125,8 +125,12 @@ private:
             to.got.push_back(r);
             number = to.got.size();
         }
-        if (!quiet_ && &to == &replies_) {
-            print(r, rule);
+        if (!quiet_) {
+            if (&to == &replies_) {
+                print(r, rule);
+            } else {
+                print_notification(r);
+            }
         }
         if (rule.hang) {
             // Never answers: the connection stays open until the sender gives up or we stop.
@@ -180,6 +184,26 @@ private:
         std::lock_guard lock{mutex_};
         of.answer = rule;
         co_return http::json_response(200, "{\"status\":\"ok\"}");
+    }
+
+    static void print_notification(const received& r) {
+        boost::system::error_code ec;
+        const auto v = boost::json::parse(r.body, ec);
+        std::string event = "?";
+        std::string draft = "-";
+        if (!ec && v.is_object()) {
+            if (const auto* e = v.as_object().if_contains("event"); e != nullptr && e->is_string()) {
+                event = std::string(e->get_string());
+            }
+            if (const auto* d = v.as_object().if_contains("draft"); d != nullptr && d->is_object()) {
+                if (const auto* id = d->as_object().if_contains("id"); id != nullptr && id->is_string()) {
+                    draft = std::string(id->get_string());
+                }
+            }
+        }
+        std::cout << "notification " << event << " " << draft
+                  << (r.signature_ok ? " (signature ok)" : " (SIGNATURE NOT VALID)") << "\n"
+                  << std::flush;
     }
 
     static void print(const received& r, const answer_rule& rule) {
