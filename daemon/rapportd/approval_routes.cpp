@@ -5,12 +5,12 @@
 #include "daemon/rapportd/daemon_state.hpp"
 #include "daemon/rapportd/dispatcher.hpp"
 #include "daemon/rapportd/notifier.hpp"
+#include "daemon/store/decision_body.hpp"
 #include "daemon/store/draft_json.hpp"
 #include "rules/guardrails.hpp"
 #include "rules/json_text.hpp"
 
 #include <spdlog/spdlog.h>
-#include <boost/json.hpp>
 
 #include <algorithm>
 #include <charconv>
@@ -187,7 +187,6 @@ net::awaitable<http_response> daemon_state::reject(http_request request, route_p
 net::awaitable<http_response> daemon_state::decide(http_request request,
                                                    std::string draft_id,
                                                    decide_request::action what) {
-    const bool approving = what == decide_request::action::approve;
     decide_request decision;
     decision.draft_id = draft_id;
     decision.what = what;
@@ -221,58 +220,18 @@ net::awaitable<http_response> daemon_state::decide(http_request request,
             co_return unauthorized();
         }
     }
-    // The body: {"text", "note", "version"} to approve, {"reason"} to reject; signed ones
-    // also name their approver. Optional for bearer decisions.
-    if (request.body.find_first_not_of(" \t\r\n") != std::string::npos) {
-        boost::system::error_code ec;
-        const boost::json::value body = boost::json::parse(request.body, ec);
-        if (ec || !body.is_object()) {
-            co_return json_error(400, "bad_request", "the body must be a JSON object");
+    decision_body fields = parse_decision_body(request.body, what, is_signed);
+    if (!fields.error.empty()) {
+        co_return json_error(400, "bad_request", fields.error);
+    }
+    decision.text = std::move(fields.text);
+    decision.note = std::move(fields.note);
+    decision.version = fields.version;
+    if (is_signed) {
+        who = find_approver(config_, *fields.approver);
+        if (who == nullptr) {
+            co_return json_error(403, "forbidden", "'" + *fields.approver + "' is not an approver");
         }
-        const auto& o = body.get_object();
-        const auto text_field = [&](std::string_view name) -> std::optional<std::string> {
-            const auto* v = o.if_contains(name);
-            if (v == nullptr || !v->is_string()) {
-                return std::nullopt;
-            }
-            return std::string(v->get_string());
-        };
-        for (const auto& [name, value] : o) {
-            const bool allowed =
-                (is_signed && name == "approver") ||
-                (approving ? (name == "text" || name == "note" || name == "version")
-                           : (name == "reason"));
-            if (!allowed) {
-                co_return json_error(400, "bad_request",
-                                     "unknown field '" + std::string(name) + "'");
-            }
-            if (name == "version" ? !value.is_int64() : !(value.is_string() || value.is_null())) {
-                co_return json_error(400, "bad_request",
-                                     "field '" + std::string(name) + "' has the wrong type");
-            }
-        }
-        decision.text = text_field("text");
-        decision.note = approving ? text_field("note") : text_field("reason");
-        if (const auto* v = o.if_contains("version")) {
-            decision.version = static_cast<int>(v->get_int64());
-        }
-        if (decision.text && decision.text->find_first_not_of(" \t\r\n") == std::string::npos) {
-            co_return json_error(400, "bad_request", "an edited text must not be empty");
-        }
-        if (is_signed) {
-            const auto name = text_field("approver");
-            if (!name) {
-                co_return json_error(400, "bad_request",
-                                     "a signed decision names its approver: {\"approver\": ...}");
-            }
-            who = find_approver(config_, *name);
-            if (who == nullptr) {
-                co_return json_error(403, "forbidden", "'" + *name + "' is not an approver");
-            }
-        }
-    } else if (is_signed) {
-        co_return json_error(400, "bad_request",
-                             "a signed decision names its approver: {\"approver\": ...}");
     }
     decision.approver = who->name;
 
@@ -294,7 +253,7 @@ net::awaitable<http_response> daemon_state::decide(http_request request,
     // judged again (the store answers it as unchanged).
     const bool open =
         draft.state == draft_state::pending || draft.state == draft_state::needs_review;
-    if (approving && open) {
+    if (what == decide_request::action::approve && open) {
         const auto set = std::atomic_load(&playbooks_);
         if (auto blocker = rules::approval_blocker(decision.text.value_or(draft.text),
                                                    draft.platform,
