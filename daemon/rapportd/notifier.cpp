@@ -264,12 +264,15 @@ notifier::notifier(net::any_io_executor executor,
 notifier::~notifier() = default;
 
 void notifier::start() {
-    net::post(impl_->strand, [self = impl_] {
+    // Cursors are read here, on the caller's thread, before anything else can write to the
+    // outbox: a receiver seen for the first time starts exactly at the end of it.
+    const std::string error = impl_->load_cursors();
+    net::post(impl_->strand, [self = impl_, error] {
         if (self->started || self->stopping) {
             return;
         }
         self->started = true;
-        if (std::string error = self->load_cursors(); !error.empty()) {
+        if (!error.empty()) {
             // Without a cursor a receiver would be sent everything again or nothing: wait
             // for the next start rather than guess.
             for (const auto& r : self->receivers) {

@@ -69,7 +69,8 @@ public:
     notifier(const notifier&) = delete;
     notifier& operator=(const notifier&) = delete;
 
-    /// Starts delivering. Call once.
+    /// Starts delivering. Call once, before anything else writes to the outbox (it reads
+    /// where each receiver stands).
     void start();
 
     /// Something was written to the outbox: look now. Any thread.
