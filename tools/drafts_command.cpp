@@ -640,6 +640,7 @@ private:
         std::string after = o_.after;
         std::string only_body; // the answer, when one page held it all
         int pages = 0;
+        bool empty_page = false;
         do {
             std::string query = "?";
             const auto add = [&](std::string_view key, const std::string& value) {
@@ -676,7 +677,10 @@ private:
             next = cursor != nullptr && cursor->is_string() ? *cursor : json::value(nullptr);
             after = next.is_string() ? std::string(next.get_string()) : std::string();
             ++pages;
-        } while (o_.limit > 0 && static_cast<int>(drafts.size()) < o_.limit && !after.empty());
+            // An empty page with a cursor would be a server bug; never loop on it.
+            empty_page = list->get_array().empty();
+        } while (o_.limit > 0 && static_cast<int>(drafts.size()) < o_.limit && !after.empty() &&
+                 !empty_page);
 
         if (o_.json) {
             if (pages == 1) {
