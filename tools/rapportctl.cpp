@@ -9,7 +9,7 @@
 
 int main(int argc, char** argv) {
     using namespace rapport::tools;
-    CLI::App app{"rapportctl: check, test and replay Rapport playbooks"};
+    CLI::App app{"rapportctl: check, test and replay Rapport playbooks; approve drafts"};
     app.require_subcommand(1);
     app.set_help_all_flag("--help-all", "Show help for every subcommand");
 
@@ -32,6 +32,47 @@ int main(int argc, char** argv) {
         "simulate", "Replay messages (JSON lines on stdin) and print one decision a line");
     simulate_cmd->add_option("--playbooks", simulate_paths, "Playbook file or directory")
         ->required();
+
+    drafts_options drafts;
+    auto* drafts_cmd = app.add_subcommand(
+        "drafts", "List, show, approve and reject drafts through rapportd's API");
+    drafts_cmd->require_subcommand(1);
+    // Every leaf takes the connection options, so each one's --help shows them.
+    const auto connection = [&drafts](CLI::App* cmd) {
+        cmd->add_option("--url", drafts.url,
+                        "rapportd's address (default: $RAPPORT_URL, else http://127.0.0.1:8080)");
+        cmd->add_option("--token-file", drafts.token_file,
+                        "File holding your bearer token (default: $RAPPORT_TOKEN)");
+        cmd->add_flag("--json", drafts.json, "Print the server's JSON as it is, for scripts");
+        return cmd;
+    };
+    auto* list_cmd = connection(drafts_cmd->add_subcommand("list", "Drafts, newest first"));
+    list_cmd->add_option("--state", drafts.state,
+                         "pending, approved, sending, sent, rejected, expired, failed or "
+                         "needs_review");
+    list_cmd->add_option("--team", drafts.team, "Only this team's drafts");
+    list_cmd->add_option("--account", drafts.account, "Only this account's drafts");
+    list_cmd
+        ->add_option("--limit", drafts.limit,
+                     "How many (default: one page of 50); more than 500 reads several pages")
+        ->check(CLI::PositiveNumber);
+    list_cmd->add_option("--after", drafts.after, "Continue from a `next` cursor");
+    auto* show_cmd = connection(drafts_cmd->add_subcommand("show", "One draft in full"));
+    show_cmd->add_option("id", drafts.id, "Draft id (d-...)")->required();
+    auto* approve_cmd =
+        connection(drafts_cmd->add_subcommand("approve", "Approve a draft, as it is or edited"));
+    approve_cmd->add_option("id", drafts.id, "Draft id (d-...)")->required();
+    auto* text_opt = approve_cmd->add_option("--text", drafts.text, "Approve this text instead");
+    approve_cmd
+        ->add_flag("--edit", drafts.edit,
+                   "Edit the text in $VISUAL or $EDITOR (else vi) and approve the result")
+        ->excludes(text_opt);
+    approve_cmd->add_option("--note", drafts.note, "A note for the audit log");
+    approve_cmd->add_option("--version", drafts.version,
+                            "Approve only if the draft is still at this version");
+    auto* reject_cmd = connection(drafts_cmd->add_subcommand("reject", "Reject a draft"));
+    reject_cmd->add_option("id", drafts.id, "Draft id (d-...)")->required();
+    reject_cmd->add_option("--reason", drafts.reason, "Why, for the audit log");
 
     try {
         app.parse(argc, argv);
@@ -57,6 +98,14 @@ int main(int argc, char** argv) {
         }
         check.paths = to_paths(check_paths);
         return run_check(check, std::cout, std::cerr);
+    }
+    if (*drafts_cmd) {
+        drafts.action = *show_cmd      ? drafts_action::show
+                        : *approve_cmd ? drafts_action::approve
+                        : *reject_cmd  ? drafts_action::reject
+                                       : drafts_action::list;
+        detect_terminal(drafts);
+        return run_drafts(drafts, std::cout, std::cerr);
     }
     if (*test_cmd) {
         return run_tests(to_paths(test_paths), std::cout, std::cerr);

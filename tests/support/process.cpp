@@ -12,8 +12,32 @@ namespace rapport::testing {
 
 process_result run_process(const std::vector<std::string>& argv,
                            const std::string& input,
-                           const std::string& cwd) {
+                           const std::string& cwd,
+                           const std::vector<std::string>& env) {
     process_result result;
+    // The child's environment is built here, before fork: setenv() in the child of a process
+    // that may have threads is not async-signal-safe.
+    std::vector<std::string> environment;
+    for (char** e = environ; *e != nullptr; ++e) {
+        environment.emplace_back(*e);
+    }
+    for (const auto& entry : env) {
+        const std::string name = entry.substr(0, entry.find('='));
+        std::erase_if(environment, [&](const std::string& e) { return e.starts_with(name + "="); });
+        if (entry.find('=') != std::string::npos) {
+            environment.push_back(entry);
+        }
+    }
+    std::vector<char*> envp;
+    for (auto& e : environment) {
+        envp.push_back(e.data());
+    }
+    envp.push_back(nullptr);
+    std::vector<char*> args;
+    for (const auto& a : argv) {
+        args.push_back(const_cast<char*>(a.c_str()));
+    }
+    args.push_back(nullptr);
     int in[2];
     int out[2];
     int err[2];
@@ -28,12 +52,7 @@ process_result run_process(const std::vector<std::string>& argv,
         if (!cwd.empty() && chdir(cwd.c_str()) != 0) {
             _exit(127);
         }
-        std::vector<char*> args;
-        for (const auto& a : argv) {
-            args.push_back(const_cast<char*>(a.c_str()));
-        }
-        args.push_back(nullptr);
-        execv(args[0], args.data());
+        execve(args[0], args.data(), envp.data());
         _exit(127);
     }
     close(in[0]);
