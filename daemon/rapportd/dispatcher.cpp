@@ -8,6 +8,7 @@
 #include <boost/asio/strand.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <deque>
 #include <map>
 #include <random>
@@ -90,7 +91,8 @@ struct dispatcher::impl : std::enable_shared_from_this<impl> {
     std::deque<rules::time_point> sent_in_last_hour;
     std::set<std::string, std::less<>> in_flight;
     bool woken = false;
-    bool paused = false;
+    // Set by set_paused() on the caller's thread, so no send starts after it returns.
+    std::atomic<bool> paused{false};
     bool stopping = false;
     bool loop_ended = false;
     bool cap_reported = false;
@@ -372,11 +374,9 @@ void dispatcher::wake() {
 }
 
 void dispatcher::set_paused(bool paused) {
-    net::post(impl_->strand, [self = impl_, paused] {
-        self->paused = paused;
-        self->woken = true;
-        self->timer.cancel();
-    });
+    impl_->paused.store(paused);
+    // Resumed, it looks at once; paused, the wake-up is harmless.
+    wake();
 }
 
 void dispatcher::stop(std::chrono::steady_clock::duration grace, std::function<void()> done) {

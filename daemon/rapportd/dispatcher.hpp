@@ -90,9 +90,8 @@ public:
     /// A draft was approved: look now instead of at the next tick. Any thread.
     void wake();
 
-    /// Paused, it starts no send (those in flight finish); resumed, it looks at once, so the
-    /// backlog goes out most urgent first. Any thread; takes effect on the strand, before the
-    /// next look for due drafts.
+    /// Paused, it starts no send once this returns (sends already marked `sending` finish);
+    /// resumed, it looks at once, so the backlog goes out most urgent first. Any thread.
     void set_paused(bool paused);
 
     /// Stops taking drafts and calls `done` (on the dispatcher's strand) once the sends in
