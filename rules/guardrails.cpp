@@ -25,9 +25,8 @@ std::optional<std::string> approval_blocker(
         const std::size_t length = graphemes ? count_graphemes(text) : count_code_points(text);
         if (length > limit->second.max) {
             return "the text is " + std::to_string(length) +
-                   (graphemes ? " graphemes" : " characters") + ", over " +
-                   std::string(platform) + "'s limit of " + std::to_string(limit->second.max) +
-                   ": shorten it to approve";
+                   (graphemes ? " graphemes" : " characters") + ", over " + std::string(platform) +
+                   "'s limit of " + std::to_string(limit->second.max) + ": shorten it to approve";
         }
     }
     return std::nullopt;

@@ -355,7 +355,8 @@ private:
                     if (u->starts_with("https://") || u->starts_with("http://")) {
                         c_.approval.public_url = std::move(*u);
                     } else {
-                        y_.error(e.value, "'approval.public_url' must start with http:// or https://");
+                        y_.error(e.value,
+                                 "'approval.public_url' must start with http:// or https://");
                     }
                 }
             } else if (e.key == "expire_after") {

@@ -1,7 +1,7 @@
 #include "daemon/rapportd/application.hpp"
 
-#include "adapters/common/signature.hpp"
 #include "adapters/common/https_client.hpp"
+#include "adapters/common/signature.hpp"
 #include "adapters/generic/sender.hpp"
 #include "adapters/generic/wire.hpp"
 #include "daemon/config/secrets.hpp"
@@ -10,9 +10,9 @@
 #include "daemon/rapportd/async_store.hpp"
 #include "daemon/rapportd/daemon_state.hpp"
 #include "daemon/rapportd/dispatcher.hpp"
-#include "daemon/store/draft_json.hpp"
 #include "daemon/rapportd/logging.hpp"
 #include "daemon/rapportd/notifier.hpp"
+#include "daemon/store/draft_json.hpp"
 #include "daemon/store/sqlite_store.hpp"
 #include "rules/evaluator.hpp"
 #include "rules/json_text.hpp"
@@ -73,8 +73,8 @@ daemon_state::daemon_state(const config& c, std::shared_ptr<spdlog::logger> log)
     rejected_total_ = &metrics_.add_counter("rapport_webhook_rejected_total",
                                             "Webhook requests refused, by account and reason.",
                                             {"account", "reason"});
-    rule_matches_total_ =
-        &metrics_.add_counter("rapport_rule_matches_total", "Messages each rule matched.", {"rule"});
+    rule_matches_total_ = &metrics_.add_counter("rapport_rule_matches_total",
+                                                "Messages each rule matched.", {"rule"});
     drafts_total_ = &metrics_.add_counter("rapport_drafts_total",
                                           "Draft state transitions, by new state.", {"state"});
     reloads_total_ = &metrics_.add_counter("rapport_playbook_reloads_total",
@@ -225,8 +225,8 @@ bool daemon_state::resolve_secrets() {
         }
     }
     if (config_.approval.webhook_secret) {
-        approval_secret_ = resolve(*config_.approval.webhook_secret, "setting",
-                                   "approval.webhook_secret");
+        approval_secret_ =
+            resolve(*config_.approval.webhook_secret, "setting", "approval.webhook_secret");
     }
     for (const auto& n : config_.approval.notify) {
         notify_secrets_.push_back(resolve(n.secret, "notify", n.url).value_or(""));
@@ -321,8 +321,8 @@ void daemon_state::observe(const dispatch_event& e) {
             first_response_seconds_->observe(static_cast<double>(e.first_response->count()));
         }
     } else if (e.what == "retry") {
-        log_->warn("draft_send_retry draft={} account={} attempt={} next_at={} error=\"{}\"",
-                   d.id, d.account, d.attempts,
+        log_->warn("draft_send_retry draft={} account={} attempt={} next_at={} error=\"{}\"", d.id,
+                   d.account, d.attempts,
                    d.next_attempt_at ? rules::format_timestamp(*d.next_attempt_at) : "-",
                    d.last_error.value_or(""));
     } else {
@@ -340,8 +340,8 @@ void daemon_state::observe(const notify_event& e) {
     if (e.what == "delivered") {
         log_->debug("notified url={} event={} event_id={}", e.url, e.event, e.seq);
     } else if (e.what == "retry") {
-        log_->warn("notify_retry url={} event={} event_id={} error=\"{}\"", e.url, e.event,
-                   e.seq, e.detail);
+        log_->warn("notify_retry url={} event={} event_id={} error=\"{}\"", e.url, e.event, e.seq,
+                   e.detail);
     } else {
         log_->error("notify_dropped url={} event={} event_id={} error=\"{}\"", e.url, e.event,
                     e.seq, e.detail);
@@ -390,7 +390,8 @@ class store_ledger final : public rules::offer_ledger {
 public:
     explicit store_ledger(store& s) : store_(s) {}
 
-    [[nodiscard]] int drafted_on_day(std::string_view pool, rules::time_point day_of) const override {
+    [[nodiscard]] int drafted_on_day(std::string_view pool,
+                                     rules::time_point day_of) const override {
         const auto drafted = store_.offers_drafted_on_day(pool, day_of);
         return drafted.ok() ? static_cast<int>(drafted.value) : 0;
     }

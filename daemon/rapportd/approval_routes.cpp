@@ -202,8 +202,8 @@ net::awaitable<http_response> daemon_state::decide(http_request request,
         }
         const std::string_view signature = *request.headers.get("X-Rapport-Signature");
         const auto problem = adapters::verify_rapport_signature(
-            *approval_secret_, request.headers.get("X-Rapport-Timestamp").value_or(""),
-            signature, request.body, decision.at);
+            *approval_secret_, request.headers.get("X-Rapport-Timestamp").value_or(""), signature,
+            request.body, decision.at);
         if (problem != adapters::signature_problem::none) {
             log_->warn("decision_rejected draft={} reason={} remote={}", draft_id,
                        adapters::to_string(problem), request.remote_address);
@@ -246,8 +246,8 @@ net::awaitable<http_response> daemon_state::decide(http_request request,
     // Only an approver of the draft's team may decide it (CONTRACT §5.1: 403).
     if (!who->decides_for(draft.team)) {
         co_return json_error(403, "forbidden",
-                             "draft " + draft_id + " belongs to team '" + *draft.team +
-                                 "', and " + who->name + " does not approve for it");
+                             "draft " + draft_id + " belongs to team '" + *draft.team + "', and " +
+                                 who->name + " does not approve for it");
     }
     // Guardrails apply to what would be sent; a repeat of a decision made before is not
     // judged again (the store answers it as unchanged).
@@ -255,10 +255,9 @@ net::awaitable<http_response> daemon_state::decide(http_request request,
         draft.state == draft_state::pending || draft.state == draft_state::needs_review;
     if (what == decide_request::action::approve && open) {
         const auto set = std::atomic_load(&playbooks_);
-        if (auto blocker = rules::approval_blocker(decision.text.value_or(draft.text),
-                                                   draft.platform,
-                                                   config_.guardrails.blocked_phrases,
-                                                   set->length_limits)) {
+        if (auto blocker =
+                rules::approval_blocker(decision.text.value_or(draft.text), draft.platform,
+                                        config_.guardrails.blocked_phrases, set->length_limits)) {
             log_->info("approval_refused draft={} by={} reason=\"{}\"", draft_id, who->name,
                        *blocker);
             co_return json_error(422, "cannot_approve", *blocker);
@@ -337,8 +336,8 @@ net::awaitable<http_response> daemon_state::set_paused(http_request request, boo
     if (was != paused) {
         log_->warn("sending_{} by={}", paused ? "paused" : "resumed", who->name);
     }
-    co_return http::json_response(200, paused ? "{\"sending\":\"paused\"}"
-                                              : "{\"sending\":\"on\"}");
+    co_return http::json_response(200,
+                                  paused ? "{\"sending\":\"paused\"}" : "{\"sending\":\"on\"}");
 }
 
 net::awaitable<http_response> daemon_state::list_audit(http_request request, route_params) {

@@ -343,7 +343,6 @@ struct dispatcher::impl : std::enable_shared_from_this<impl> {
             done();
         }
     }
-
 };
 
 dispatcher::dispatcher(net::any_io_executor executor,
@@ -351,8 +350,11 @@ dispatcher::dispatcher(net::any_io_executor executor,
                        std::vector<dispatch_account> accounts,
                        dispatcher_options options,
                        dispatch_observer observer)
-    : impl_(std::make_shared<impl>(std::move(executor), drafts, std::move(accounts),
-                                   std::move(options), std::move(observer))) {}
+    : impl_(std::make_shared<impl>(std::move(executor),
+                                   drafts,
+                                   std::move(accounts),
+                                   std::move(options),
+                                   std::move(observer))) {}
 
 dispatcher::~dispatcher() = default;
 

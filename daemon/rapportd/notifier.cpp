@@ -90,8 +90,8 @@ struct notifier::impl : std::enable_shared_from_this<impl> {
             options.now = system_now;
         }
         for (auto& t : targets) {
-            receivers.push_back(receiver{std::move(t), std::make_unique<net::steady_timer>(strand),
-                                         false});
+            receivers.push_back(
+                receiver{std::move(t), std::make_unique<net::steady_timer>(strand), false});
         }
     }
 
@@ -211,8 +211,8 @@ struct notifier::impl : std::enable_shared_from_this<impl> {
                     co_return;
                 }
                 cursors[index] = e.seq;
-                auto save = [this, url = r.target.url, seq = e.seq](
-                                std::function<void(std::string)> saved) {
+                auto save = [this, url = r.target.url,
+                             seq = e.seq](std::function<void(std::string)> saved) {
                     outbox.put_cursor(std::string{cursor_owner}, url, std::to_string(seq),
                                       std::move(saved));
                 };
@@ -257,8 +257,11 @@ notifier::notifier(net::any_io_executor executor,
                    std::vector<notify_receiver> receivers,
                    notifier_options options,
                    notify_observer observer)
-    : impl_(std::make_shared<impl>(std::move(executor), outbox, std::move(client),
-                                   std::move(receivers), std::move(options),
+    : impl_(std::make_shared<impl>(std::move(executor),
+                                   outbox,
+                                   std::move(client),
+                                   std::move(receivers),
+                                   std::move(options),
                                    std::move(observer))) {}
 
 notifier::~notifier() = default;

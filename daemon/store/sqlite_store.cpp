@@ -525,8 +525,7 @@ constexpr const char* reserve_code_sql =
     "UPDATE offer_codes SET state = 'reserved', draft_id = ?3 WHERE pool = ?1 AND code = ?2";
 constexpr const char* release_code_sql =
     "UPDATE offer_codes SET state = 'free', draft_id = NULL WHERE draft_id = ?1";
-constexpr const char* use_code_sql =
-    "UPDATE offer_codes SET state = 'used' WHERE draft_id = ?1";
+constexpr const char* use_code_sql = "UPDATE offer_codes SET state = 'used' WHERE draft_id = ?1";
 constexpr const char* insert_code_sql =
     "INSERT OR IGNORE INTO offer_codes (pool, code) VALUES (?1, ?2)";
 constexpr const char* codes_left_sql =
@@ -547,8 +546,7 @@ constexpr const char* forget_signatures_sql = "DELETE FROM used_signatures WHERE
 constexpr const char* put_cursor_sql =
     "INSERT INTO cursors (account, key, value) VALUES (?1, ?2, ?3) "
     "ON CONFLICT (account, key) DO UPDATE SET value = excluded.value";
-constexpr const char* get_cursor_sql =
-    "SELECT value FROM cursors WHERE account = ?1 AND key = ?2";
+constexpr const char* get_cursor_sql = "SELECT value FROM cursors WHERE account = ?1 AND key = ?2";
 constexpr const char* put_setting_sql =
     "INSERT INTO settings (key, value) VALUES (?1, ?2) "
     "ON CONFLICT (key) DO UPDATE SET value = excluded.value";
@@ -600,8 +598,8 @@ const std::string sla_draft_sql =
     " FROM drafts WHERE account = ?1 AND in_reply_to = ?2 ORDER BY CASE state"
     " WHEN 'pending' THEN 0 WHEN 'needs_review' THEN 1 WHEN 'approved' THEN 2"
     " WHEN 'sending' THEN 3 ELSE 4 END, id LIMIT 1";
-const std::string insight_questions_sql = std::string{"SELECT "} + draft_columns +
-                                          " FROM drafts WHERE insight = ?1 ORDER BY id";
+const std::string insight_questions_sql =
+    std::string{"SELECT "} + draft_columns + " FROM drafts WHERE insight = ?1 ORDER BY id";
 const std::string select_sending_sql =
     std::string{"SELECT "} + draft_columns + " FROM drafts WHERE state = 'sending' ORDER BY id";
 constexpr const char* count_drafts_sql = "SELECT count(*) FROM drafts WHERE state = ?1";
@@ -1242,9 +1240,9 @@ struct sqlite_store::impl {
         after.decided_at = r.at;
         after.note = r.note;
         const bool approve = r.what == decide_request::action::approve;
-        if (std::string error = write_change(before, after, r.approver,
-                                             approve ? "approve" : "reject", r.at,
-                                             approve ? "draft.approved" : "draft.rejected");
+        if (std::string error =
+                write_change(before, after, r.approver, approve ? "approve" : "reject", r.at,
+                             approve ? "draft.approved" : "draft.rejected");
             !error.empty()) {
             return error;
         }
@@ -1325,20 +1323,19 @@ struct sqlite_store::impl {
                 event = "draft.needs_review";
                 break;
         }
-        if (std::string error =
-                dispatch_change(o.draft_id, draft_state::sending, action, o.at, event, out,
-                                [&](draft_record& d) {
-                                   d.state = next;
-                                   if (o.what == result::sent) {
-                                       d.sent_id = o.sent_id;
-                                       d.sent_at = o.at;
-                                       d.last_error.reset();
-                                   } else {
-                                       d.last_error = o.error;
-                                   }
-                                   d.next_attempt_at =
-                                       o.what == result::retry ? o.retry_at : std::nullopt;
-                               });
+        if (std::string error = dispatch_change(
+                o.draft_id, draft_state::sending, action, o.at, event, out,
+                [&](draft_record& d) {
+                    d.state = next;
+                    if (o.what == result::sent) {
+                        d.sent_id = o.sent_id;
+                        d.sent_at = o.at;
+                        d.last_error.reset();
+                    } else {
+                        d.last_error = o.error;
+                    }
+                    d.next_attempt_at = o.what == result::retry ? o.retry_at : std::nullopt;
+                });
             !error.empty()) {
             return error;
         }
@@ -1526,7 +1523,8 @@ struct sqlite_store::impl {
             if (rc == SQLITE_ROW) {
                 std::int64_t last = 0;
                 const std::string value = s.text(0);
-                const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), last);
+                const auto [end, ec] =
+                    std::from_chars(value.data(), value.data() + value.size(), last);
                 if (ec == std::errc{} && last >= seconds_of(f.slot)) {
                     return {}; // this slot (or a later one) was asked already
                 }
@@ -1765,7 +1763,10 @@ void sqlite_store::recover_interrupted_sends(
         [accounts = std::move(idempotent_accounts), at](impl& self, result& out) {
             return self.recover_sends(accounts, at, out.value);
         },
-        [](const std::string& error) { return result{{}, error}; }, std::move(done));
+        [](const std::string& error) {
+            return result{{}, error};
+        },
+        std::move(done));
 }
 
 void sqlite_store::expire_drafts(
@@ -1775,7 +1776,10 @@ void sqlite_store::expire_drafts(
     using result = store_result<std::vector<draft_record>>;
     impl_->submit<result>(
         [now, limit](impl& self, result& out) { return self.expire(now, limit, out.value); },
-        [](const std::string& error) { return result{{}, error}; }, std::move(done));
+        [](const std::string& error) {
+            return result{{}, error};
+        },
+        std::move(done));
 }
 
 void sqlite_store::breach_slas(rules::time_point now,
@@ -1784,7 +1788,10 @@ void sqlite_store::breach_slas(rules::time_point now,
     using result = store_result<std::vector<sla_breach>>;
     impl_->submit<result>(
         [now, limit](impl& self, result& out) { return self.breach(now, limit, out.value); },
-        [](const std::string& error) { return result{{}, error}; }, std::move(done));
+        [](const std::string& error) {
+            return result{{}, error};
+        },
+        std::move(done));
 }
 
 void sqlite_store::prune_outbox(std::int64_t seq, std::function<void(std::string)> done) {
@@ -1801,8 +1808,8 @@ void sqlite_store::put_cursor(std::string owner,
                               std::string value,
                               std::function<void(std::string)> done) {
     impl_->submit<std::string>(
-        [owner = std::move(owner), key = std::move(key), value = std::move(value)](
-            impl& self, std::string&) {
+        [owner = std::move(owner), key = std::move(key), value = std::move(value)](impl& self,
+                                                                                   std::string&) {
             return self.write(put_cursor_sql, "put cursor", [&](statement& s) {
                 s.bind(1, owner);
                 s.bind(2, key);
@@ -1842,11 +1849,13 @@ void sqlite_store::add_offer_codes(std::string pool,
             }
             return std::string{};
         },
-        [](const std::string& error) { return result{0, error}; }, std::move(done));
+        [](const std::string& error) {
+            return result{0, error};
+        },
+        std::move(done));
 }
 
-store_result<std::vector<draft_record>> sqlite_store::due_drafts(rules::time_point now,
-                                                                 int limit) {
+store_result<std::vector<draft_record>> sqlite_store::due_drafts(rules::time_point now, int limit) {
     return impl_->with_reader<std::vector<draft_record>>(
         [now, limit](connection& c, std::vector<draft_record>& out) -> std::string {
             statement s{c, due_drafts_sql.c_str()};
@@ -2041,7 +2050,8 @@ std::optional<std::int64_t> parse_sequence_cursor(const std::optional<std::strin
 
 store_result<std::int64_t> sqlite_store::offer_codes_left(std::string_view pool) {
     return impl_->with_reader<std::int64_t>([pool](connection& c, std::int64_t& out) {
-        return read_count(c, codes_left_sql, [pool](statement& s) { s.bind(1, pool); }, out);
+        return read_count(
+            c, codes_left_sql, [pool](statement& s) { s.bind(1, pool); }, out);
     });
 }
 
@@ -2080,7 +2090,8 @@ store_result<std::vector<outbox_event>> sqlite_store::outbox_after(std::int64_t 
 
 store_result<std::int64_t> sqlite_store::last_outbox_seq() {
     return impl_->with_reader<std::int64_t>([](connection& c, std::int64_t& out) {
-        return read_count(c, last_outbox_seq_sql, [](statement&) {}, out);
+        return read_count(
+            c, last_outbox_seq_sql, [](statement&) {}, out);
     });
 }
 
@@ -2135,57 +2146,57 @@ store_result<std::optional<std::string>> sqlite_store::question_answered_by(
             if (rc == SQLITE_ROW) {
                 out = s.optional_text(0);
             }
-            return rc == SQLITE_ROW || rc == SQLITE_DONE ? std::string{}
-                                                         : sqlite_error(c.db(), "question answered");
+            return rc == SQLITE_ROW || rc == SQLITE_DONE
+                       ? std::string{}
+                       : sqlite_error(c.db(), "question answered");
         });
 }
 
-void sqlite_store::fire_insight(
-    insight_firing firing,
-    std::function<void(store_result<std::vector<draft_record>>)> done) {
+void sqlite_store::fire_insight(insight_firing firing,
+                                std::function<void(store_result<std::vector<draft_record>>)> done) {
     using result = store_result<std::vector<draft_record>>;
-    impl_->submit<result>(
-        [firing = std::move(firing)](impl& self, result& out) {
-            return self.fire(firing, out.value);
-        },
-        [](const std::string& error) { return result{{}, error}; }, std::move(done));
+    impl_->submit<result>([firing = std::move(firing)](
+                              impl& self, result& out) { return self.fire(firing, out.value); },
+                          [](const std::string& error) {
+                              return result{{}, error};
+                          },
+                          std::move(done));
 }
 
 store_result<insight_record> sqlite_store::get_insight(std::string_view id, int limit) {
-    return impl_->with_reader<insight_record>(
-        [id, limit](connection& c, insight_record& out) -> std::string {
-            {
-                statement s{c, insight_questions_sql.c_str()};
-                if (!s) {
-                    return sqlite_error(c.db(), "prepare insight questions");
-                }
-                s.bind(1, id);
-                int rc = SQLITE_ROW;
-                while ((rc = s.step()) == SQLITE_ROW) {
-                    out.questions.push_back(read_draft(s));
-                }
-                if (rc != SQLITE_DONE) {
-                    return sqlite_error(c.db(), "insight questions");
-                }
-            }
-            statement s{c, insight_answers_sql};
+    return impl_->with_reader<insight_record>([id, limit](connection& c,
+                                                          insight_record& out) -> std::string {
+        {
+            statement s{c, insight_questions_sql.c_str()};
             if (!s) {
-                return sqlite_error(c.db(), "prepare insight answers");
+                return sqlite_error(c.db(), "prepare insight questions");
             }
             s.bind(1, id);
-            s.bind(2, std::int64_t{std::clamp(limit, 1, 5000)});
             int rc = SQLITE_ROW;
             while ((rc = s.step()) == SQLITE_ROW) {
-                rules::message_parse_result parsed = rules::parse_message_json(s.text(0));
-                if (!parsed.message) {
-                    return "a stored answer is corrupt: " + parsed.error;
-                }
-                out.answers.push_back(stored_message{std::move(*parsed.message),
-                                                     time_of(s.integer(1)), s.text(2),
-                                                     parse_tags(s.text(3))});
+                out.questions.push_back(read_draft(s));
             }
-            return rc == SQLITE_DONE ? std::string{} : sqlite_error(c.db(), "insight answers");
-        });
+            if (rc != SQLITE_DONE) {
+                return sqlite_error(c.db(), "insight questions");
+            }
+        }
+        statement s{c, insight_answers_sql};
+        if (!s) {
+            return sqlite_error(c.db(), "prepare insight answers");
+        }
+        s.bind(1, id);
+        s.bind(2, std::int64_t{std::clamp(limit, 1, 5000)});
+        int rc = SQLITE_ROW;
+        while ((rc = s.step()) == SQLITE_ROW) {
+            rules::message_parse_result parsed = rules::parse_message_json(s.text(0));
+            if (!parsed.message) {
+                return "a stored answer is corrupt: " + parsed.error;
+            }
+            out.answers.push_back(stored_message{std::move(*parsed.message), time_of(s.integer(1)),
+                                                 s.text(2), parse_tags(s.text(3))});
+        }
+        return rc == SQLITE_DONE ? std::string{} : sqlite_error(c.db(), "insight answers");
+    });
 }
 
 store_result<audit_page> sqlite_store::list_audit(const audit_filter& filter) {

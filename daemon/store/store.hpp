@@ -405,9 +405,10 @@ public:
     /// Pending drafts whose `expires_at` passed by `now` become `expired` (with the audit
     /// entry, the `draft.expired` event, and an offer's code back in its pool); at most
     /// `limit` per call. `done` gets them as they now are.
-    virtual void expire_drafts(rules::time_point now,
-                               int limit,
-                               std::function<void(store_result<std::vector<draft_record>>)> done) = 0;
+    virtual void expire_drafts(
+        rules::time_point now,
+        int limit,
+        std::function<void(store_result<std::vector<draft_record>>)> done) = 0;
 
     /// Messages whose SLA passed by `now` with no sent reply are marked breached (so each is
     /// reported once) with an `sla.breached` event; at most `limit` per call.
@@ -468,8 +469,9 @@ public:
     /// as the question's last firing (cursor `insight`/<id>), in one transaction, so a slot
     /// is asked once even across crashes: when the recorded firing is at or after `slot`,
     /// nothing is written and `done` gets no drafts.
-    virtual void fire_insight(insight_firing firing,
-                              std::function<void(store_result<std::vector<draft_record>>)> done) = 0;
+    virtual void fire_insight(
+        insight_firing firing,
+        std::function<void(store_result<std::vector<draft_record>>)> done) = 0;
 
     /// The question drafts and answers of insight `id` (answers: at most `limit`, oldest
     /// first).

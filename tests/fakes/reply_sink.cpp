@@ -192,11 +192,14 @@ private:
         std::string event = "?";
         std::string draft = "-";
         if (!ec && v.is_object()) {
-            if (const auto* e = v.as_object().if_contains("event"); e != nullptr && e->is_string()) {
+            if (const auto* e = v.as_object().if_contains("event");
+                e != nullptr && e->is_string()) {
                 event = std::string(e->get_string());
             }
-            if (const auto* d = v.as_object().if_contains("draft"); d != nullptr && d->is_object()) {
-                if (const auto* id = d->as_object().if_contains("id"); id != nullptr && id->is_string()) {
+            if (const auto* d = v.as_object().if_contains("draft");
+                d != nullptr && d->is_object()) {
+                if (const auto* id = d->as_object().if_contains("id");
+                    id != nullptr && id->is_string()) {
                     draft = std::string(id->get_string());
                 }
             }
@@ -222,7 +225,9 @@ private:
         }
         std::cout << "reply " << r.idempotency_key << " to message " << replying_to
                   << (r.signature_ok ? " (signature ok)" : " (SIGNATURE NOT VALID)")
-                  << (rule.hang ? " [hanging]" : rule.status >= 300 ? " [refused]" : "")
+                  << (rule.hang            ? " [hanging]"
+                      : rule.status >= 300 ? " [refused]"
+                                           : "")
                   << "\n  " << text << "\n"
                   << std::flush;
     }

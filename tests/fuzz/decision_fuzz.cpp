@@ -12,8 +12,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (size == 0) {
         return 0;
     }
-    const auto what = (data[0] & 1) != 0 ? decide_request::action::reject
-                                         : decide_request::action::approve;
+    const auto what =
+        (data[0] & 1) != 0 ? decide_request::action::reject : decide_request::action::approve;
     const bool is_signed = (data[0] & 2) != 0;
     const std::string_view body(reinterpret_cast<const char*>(data + 1), size - 1);
     const decision_body d = parse_decision_body(body, what, is_signed);

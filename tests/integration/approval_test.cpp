@@ -104,10 +104,9 @@ TEST_F(approval_fixture, signed_decisions_name_their_approver_and_are_accepted_o
     EXPECT_EQ(post_decision(other, "approve", R"({"approver":"mallory"})").status, 403);
     EXPECT_EQ(post_decision(other, "approve", R"({"approver":"bob"})").status, 403);
     EXPECT_EQ(post_decision(other, "approve", R"({"note":"who am i"})").status, 400);
-    const auto forged = http_call(port_, "POST", "/v1/drafts/" + other + "/approve",
-                                  R"({"approver":"carol"})",
-                                  {{"X-Rapport-Timestamp", s.timestamp},
-                                   {"X-Rapport-Signature", s.signature}});
+    const auto forged =
+        http_call(port_, "POST", "/v1/drafts/" + other + "/approve", R"({"approver":"carol"})",
+                  {{"X-Rapport-Timestamp", s.timestamp}, {"X-Rapport-Signature", s.signature}});
     EXPECT_EQ(forged.status, 401);
     EXPECT_EQ(draft(other).at("state").as_string(), "pending");
     const auto rejected = post_decision(other, "reject", R"({"approver":"carol","reason":"no"})");
@@ -270,7 +269,8 @@ TEST_F(approval_fixture, the_audit_log_and_the_message_list_tell_what_happened) 
     ASSERT_EQ(all.at("messages").as_array().size(), 1U);
     EXPECT_EQ(all.at("messages").as_array().at(0).at("id").as_string(), "m2");
     const std::string next(all.at("next").as_string());
-    const auto page2 = boost::json::parse(as("bob", "GET", "/v1/messages?limit=1&after=" + next).body);
+    const auto page2 =
+        boost::json::parse(as("bob", "GET", "/v1/messages?limit=1&after=" + next).body);
     EXPECT_EQ(page2.at("messages").as_array().at(0).at("id").as_string(), "m1");
     EXPECT_EQ(as("nobody", "GET", "/v1/messages").status, 401);
 }
@@ -282,7 +282,8 @@ std::map<std::string, std::string> reserved_codes(const fs::path& db_path) {
     EXPECT_EQ(sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
     sqlite3_busy_timeout(db, 5000);
     sqlite3_stmt* stmt = nullptr;
-    sqlite3_prepare_v2(db, "SELECT code, coalesce(draft_id, '') FROM offer_codes WHERE state != 'free'",
+    sqlite3_prepare_v2(db,
+                       "SELECT code, coalesce(draft_id, '') FROM offer_codes WHERE state != 'free'",
                        -1, &stmt, nullptr);
     while (sqlite3_step(stmt) == SQLITE_ROW) {
         out[reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0))] =

@@ -89,7 +89,8 @@ protected:
 
     void write_config(const std::string& expire_after = "72h") {
         std::string yaml = config_yaml;
-        for (auto at = yaml.find("SINK_PORT"); at != std::string::npos; at = yaml.find("SINK_PORT")) {
+        for (auto at = yaml.find("SINK_PORT"); at != std::string::npos;
+             at = yaml.find("SINK_PORT")) {
             yaml.replace(at, 9, std::to_string(sink_port_));
         }
         yaml.replace(yaml.find("EXPIRE_AFTER"), 12, expire_after);
@@ -104,11 +105,12 @@ protected:
     void write(const std::string& name, const std::string& text) { temp_.write(name, text); }
 
     void start(std::vector<std::string> extra_env = {}) {
-        std::vector<std::string> env{
-            "RAPPORT_SECRET_SITE_HMAC=" + std::string(secret), "RAPPORT_SECRET_ALICE_TOKEN=alice",
-            "RAPPORT_SECRET_BOB_TOKEN=bob", "RAPPORT_SECRET_CAROL_TOKEN=carol",
-            "RAPPORT_SECRET_DECISION_HMAC=" + std::string(decision_secret),
-            "RAPPORT_SECRET_NOTIFY_HMAC=" + std::string(notify_secret)};
+        std::vector<std::string> env{"RAPPORT_SECRET_SITE_HMAC=" + std::string(secret),
+                                     "RAPPORT_SECRET_ALICE_TOKEN=alice",
+                                     "RAPPORT_SECRET_BOB_TOKEN=bob",
+                                     "RAPPORT_SECRET_CAROL_TOKEN=carol",
+                                     "RAPPORT_SECRET_DECISION_HMAC=" + std::string(decision_secret),
+                                     "RAPPORT_SECRET_NOTIFY_HMAC=" + std::string(notify_secret)};
         env.insert(env.end(), extra_env.begin(), extra_env.end());
         daemon_ = std::make_unique<daemon_process>(
             std::vector<std::string>{RAPPORTD_PATH, "--config", "rapport.yaml"}, dir_, env,

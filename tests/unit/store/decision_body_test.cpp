@@ -10,8 +10,8 @@ constexpr auto approve = decide_request::action::approve;
 constexpr auto reject = decide_request::action::reject;
 
 TEST(decision_body, an_approval_takes_text_note_and_version) {
-    const auto d = parse_decision_body(R"({"text":"Sorry, Sam","note":"ok","version":3})", approve,
-                                       false);
+    const auto d =
+        parse_decision_body(R"({"text":"Sorry, Sam","note":"ok","version":3})", approve, false);
     EXPECT_EQ(d.error, "");
     EXPECT_EQ(d.text, "Sorry, Sam");
     EXPECT_EQ(d.note, "ok");
@@ -23,8 +23,7 @@ TEST(decision_body, an_approval_takes_text_note_and_version) {
 TEST(decision_body, a_rejection_takes_a_reason_as_its_note) {
     const auto d = parse_decision_body(R"({"reason":"off-brand"})", reject, false);
     EXPECT_EQ(d.note, "off-brand");
-    EXPECT_EQ(parse_decision_body(R"({"text":"x"})", reject, false).error,
-              "unknown field 'text'");
+    EXPECT_EQ(parse_decision_body(R"({"text":"x"})", reject, false).error, "unknown field 'text'");
 }
 
 TEST(decision_body, a_signed_decision_must_name_its_approver) {

@@ -711,7 +711,7 @@ TEST(store_decide, approve_records_who_when_and_the_edit_with_audit_and_outbox) 
     EXPECT_EQ(r.draft->decided_by, "alice");
     EXPECT_EQ(r.draft->decided_at, t0 + 10min);
     EXPECT_EQ(r.draft->note, "looks right");
-    EXPECT_EQ(store->get_draft(id).value, r.draft);  // what it says is what was stored
+    EXPECT_EQ(store->get_draft(id).value, r.draft); // what it says is what was stored
 
     raw_db db(dir.db());
     EXPECT_EQ(db.text("SELECT actor || ' ' || action FROM audit WHERE draft_id = '" + id + "'"),
@@ -729,10 +729,10 @@ TEST(store_decide, repeating_a_decision_changes_nothing_and_a_different_one_conf
               decide_status::changed);
     EXPECT_EQ(decide_wait(*store, decision(id, approve_or_reject::approve)).status,
               decide_status::unchanged);
-    EXPECT_EQ(decide_wait(*store, decision(id, approve_or_reject::approve,
-                                          "Hi Sam, sorry about that."))
-                  .status,
-              decide_status::unchanged);  // the same text is the same decision
+    EXPECT_EQ(
+        decide_wait(*store, decision(id, approve_or_reject::approve, "Hi Sam, sorry about that."))
+            .status,
+        decide_status::unchanged); // the same text is the same decision
     const auto edit = decide_wait(*store, decision(id, approve_or_reject::approve, "Other"));
     EXPECT_EQ(edit.status, decide_status::conflict);
     EXPECT_EQ(edit.error, "the draft was already approved with another text");
@@ -794,10 +794,11 @@ std::string approved_draft(daemon::store& store,
                            std::string message_id,
                            rules::priority priority = rules::priority::high,
                            std::string account = "acme-site") {
-    const auto id = ingest_wait(store, make_request(make_message(std::move(message_id), "u1", t0,
-                                                                 std::move(account)),
-                                                    {make_spec("support", priority)}))
-                        .draft_ids.at(0);
+    const auto id =
+        ingest_wait(store,
+                    make_request(make_message(std::move(message_id), "u1", t0, std::move(account)),
+                                 {make_spec("support", priority)}))
+            .draft_ids.at(0);
     EXPECT_EQ(decide_wait(store, decision(id, approve_or_reject::approve)).status,
               decide_status::changed);
     return id;
@@ -810,7 +811,7 @@ TEST(store_send, due_drafts_are_approved_ones_most_urgent_first_and_not_before_t
     const auto urgent = approved_draft(*store, "m2", rules::priority::urgent);
     const auto normal = approved_draft(*store, "m3", rules::priority::normal);
     ASSERT_EQ(ingest_wait(*store, make_request(make_message("m4"))).status,
-              ingest_status::stored);  // pending: never due
+              ingest_status::stored); // pending: never due
     EXPECT_EQ(store->count_drafts(draft_state::pending).value, 1);
     EXPECT_EQ(store->count_drafts(draft_state::approved).value, 3);
     EXPECT_EQ(store->count_drafts(draft_state::sent).value, 0);
@@ -861,8 +862,7 @@ TEST(store_send, a_send_goes_approved_sending_sent_with_audit_and_events) {
     EXPECT_EQ(done.draft->version, 4);
     EXPECT_EQ(store->get_draft(id).value, done.draft);
     EXPECT_EQ(finish_send_wait(*store, sent).status, decide_status::conflict);
-    EXPECT_EQ(store->sent_since(t0 + 21min).value,
-              (std::vector<rules::time_point>{t0 + 21min}));
+    EXPECT_EQ(store->sent_since(t0 + 21min).value, (std::vector<rules::time_point>{t0 + 21min}));
     EXPECT_TRUE(store->sent_since(t0 + 22min).value.empty());
 
     raw_db db(dir.db());
@@ -941,16 +941,19 @@ TEST(store, migrates_a_version_1_database_keeping_its_messages_and_drafts) {
     {
         // What a version-1 rapportd wrote: a message, its pending draft and the outbox event.
         raw_db db(dir.db());
-        db.exec("INSERT INTO messages (account, id, platform, kind, author_id, created_at, "
-                "received_at, message_json, decision_json, tags) VALUES ('acme-site', 'm1', "
-                "'generic', 'mention', 'u1', 1000, 1001, '{\"id\":\"m1\",\"text\":\"hi\","
-                "\"author\":{\"id\":\"u1\"}}', '{}', '[\"complaint\"]')");
-        db.exec("INSERT INTO drafts (id, version, state, kind, account, platform, rule, priority, "
-                "private, too_long, text, original_text, in_reply_to, created_at) VALUES "
-                "('d-00000000000a1', 1, 'pending', 'reply', 'acme-site', 'generic', 'p/r', "
-                "'normal', 0, 0, 'Hello', 'Hello', 'm1', 1001)");
-        db.exec("INSERT INTO outbox (event, draft_id, created_at, next_at) VALUES "
-                "('draft.created', 'd-00000000000a1', 1001, 1001)");
+        db.exec(
+            "INSERT INTO messages (account, id, platform, kind, author_id, created_at, "
+            "received_at, message_json, decision_json, tags) VALUES ('acme-site', 'm1', "
+            "'generic', 'mention', 'u1', 1000, 1001, '{\"id\":\"m1\",\"text\":\"hi\","
+            "\"author\":{\"id\":\"u1\"}}', '{}', '[\"complaint\"]')");
+        db.exec(
+            "INSERT INTO drafts (id, version, state, kind, account, platform, rule, priority, "
+            "private, too_long, text, original_text, in_reply_to, created_at) VALUES "
+            "('d-00000000000a1', 1, 'pending', 'reply', 'acme-site', 'generic', 'p/r', "
+            "'normal', 0, 0, 'Hello', 'Hello', 'm1', 1001)");
+        db.exec(
+            "INSERT INTO outbox (event, draft_id, created_at, next_at) VALUES "
+            "('draft.created', 'd-00000000000a1', 1001, 1001)");
     }
     auto store = open_ok(dir.db());
     raw_db db(dir.db());
@@ -968,11 +971,11 @@ TEST(store, migrates_a_version_1_database_keeping_its_messages_and_drafts) {
     ASSERT_TRUE(message.ok() && message.value) << message.error;
     EXPECT_EQ(message.value->tags, std::vector<std::string>{"complaint"});
     // The draft can still be decided, and the decision reaches the new outbox.
-    ASSERT_EQ(decide_wait(*store, decision("d-00000000000a1", decide_request::action::reject)).status,
-              decide_status::changed);
+    ASSERT_EQ(
+        decide_wait(*store, decision("d-00000000000a1", decide_request::action::reject)).status,
+        decide_status::changed);
     EXPECT_EQ(db.text("SELECT event FROM outbox ORDER BY seq DESC LIMIT 1"), "draft.rejected");
 }
-
 
 // ---- the approval workflow ----
 
@@ -1007,10 +1010,8 @@ TEST(store_offers, each_code_goes_to_one_draft_and_an_empty_pool_skips_the_offer
     const auto third = ingest_wait(*store, offer_request("m3"));
     ASSERT_EQ(first.draft_ids.size(), 1U);
     ASSERT_EQ(second.draft_ids.size(), 1U);
-    EXPECT_EQ(store->get_draft(first.draft_ids[0]).value->text,
-              "Here's an early look: AAA (AAA)");
-    EXPECT_EQ(store->get_draft(second.draft_ids[0]).value->text,
-              "Here's an early look: BBB (BBB)");
+    EXPECT_EQ(store->get_draft(first.draft_ids[0]).value->text, "Here's an early look: AAA (AAA)");
+    EXPECT_EQ(store->get_draft(second.draft_ids[0]).value->text, "Here's an early look: BBB (BBB)");
     // The pool is empty: no draft, and the stored decision says why.
     EXPECT_TRUE(third.draft_ids.empty());
     ASSERT_EQ(third.skipped.size(), 1U);
@@ -1020,19 +1021,18 @@ TEST(store_offers, each_code_goes_to_one_draft_and_an_empty_pool_skips_the_offer
     EXPECT_EQ(stored->decision_json.find("\"drafts\":[{"), std::string::npos);
 
     // Reloading the codes file does not hand out a used code again.
-    EXPECT_EQ((wait_for_store<store_result<std::int64_t>>([&](auto done) {
-                  store->add_offer_codes("acme-core/sneak-peek", {"AAA", "BBB", "CCC"},
-                                         std::move(done));
-              }).value),
-              1);
+    EXPECT_EQ(
+        (wait_for_store<store_result<std::int64_t>>([&](auto done) {
+             store->add_offer_codes("acme-core/sneak-peek", {"AAA", "BBB", "CCC"}, std::move(done));
+         }).value),
+        1);
     // A rejected offer gives its code back and leaves the person's history.
     const auto history_before = store->load_history("x", "fan-0", t0 - 1h).value.events.size();
-    ASSERT_EQ(decide_wait(*store, decision(first.draft_ids[0], decide_request::action::reject))
-                  .status,
-              decide_status::changed);
+    ASSERT_EQ(
+        decide_wait(*store, decision(first.draft_ids[0], decide_request::action::reject)).status,
+        decide_status::changed);
     EXPECT_EQ(store->offer_codes_left("acme-core/sneak-peek").value, 2);
-    EXPECT_EQ(store->load_history("x", "fan-0", t0 - 1h).value.events.size(),
-              history_before - 1);
+    EXPECT_EQ(store->load_history("x", "fan-0", t0 - 1h).value.events.size(), history_before - 1);
     // Sent, the code is used for good.
     const auto sent_id = second.draft_ids[0];
     ASSERT_EQ(decide_wait(*store, decision(sent_id, decide_request::action::approve)).status,
@@ -1057,9 +1057,9 @@ TEST(store_offers, the_daily_budget_counts_offers_drafted_that_day_but_not_rejec
     ASSERT_EQ(over.skipped.size(), 1U);
     EXPECT_EQ(over.skipped[0].reason, "budget");
     EXPECT_EQ(store->offers_drafted_on_day("acme-core/sneak-peek", t0 + 5min).value, 1);
-    ASSERT_EQ(decide_wait(*store, decision(first.draft_ids[0], decide_request::action::reject))
-                  .status,
-              decide_status::changed);
+    ASSERT_EQ(
+        decide_wait(*store, decision(first.draft_ids[0], decide_request::action::reject)).status,
+        decide_status::changed);
     EXPECT_EQ(store->offers_drafted_on_day("acme-core/sneak-peek", t0 + 5min).value, 0);
     EXPECT_EQ(ingest_wait(*store, offer_request("m3", 1)).draft_ids.size(), 1U);
 }
