@@ -12,6 +12,9 @@
 //   POST /_sink/answer       how to answer the next replies (notify_answer: notifications):
 //   POST /_sink/notify_answer  {"status": 503, "retry_after": "1", "count": 2, "hang": false}
 //                            (count: how many requests get it; then back to 200)
+//   GET  /_sink/count        how many replies arrived, cheaply (for load tests): {"count": N,
+//                            "first_ns": T, "last_ns": T}, the Unix time in ns at which the
+//                            first and the last arrived (0 before the first)
 #include "adapters/common/signature.hpp"
 #include "daemon/http/server.hpp"
 
@@ -23,6 +26,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <cstdint>
 #include <cstdlib>
 #include <iostream>
 #include <mutex>
@@ -56,7 +60,15 @@ struct channel {
     std::string secret;
     answer_rule answer;
     std::vector<received> got;
+    std::int64_t first_ns = 0;
+    std::int64_t last_ns = 0;
 };
+
+std::int64_t unix_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
 
 class sink {
 public:
@@ -77,6 +89,7 @@ public:
         r.add("POST", "/notify", bind(&sink::notification));
         r.add("GET", "/_sink/replies", bind(&sink::list_replies));
         r.add("GET", "/_sink/notifications", bind(&sink::list_notifications));
+        r.add("GET", "/_sink/count", bind(&sink::count_replies));
         r.add("POST", "/_sink/answer", bind(&sink::answer_replies));
         r.add("POST", "/_sink/notify_answer", bind(&sink::answer_notifications));
         return r;
@@ -94,6 +107,13 @@ private:
     }
     net::awaitable<http_response> list_notifications(http_request, route_params) {
         return list(notifications_);
+    }
+    net::awaitable<http_response> count_replies(http_request, route_params) {
+        std::lock_guard lock{mutex_};
+        co_return http::json_response(200,
+                                      "{\"count\":" + std::to_string(replies_.got.size()) +
+                                          ",\"first_ns\":" + std::to_string(replies_.first_ns) +
+                                          ",\"last_ns\":" + std::to_string(replies_.last_ns) + "}");
     }
     net::awaitable<http_response> answer_replies(http_request request, route_params) {
         return set_answer(std::move(request), replies_);
@@ -122,6 +142,10 @@ private:
                 --to.answer.count;
             }
             r.answered = rule.hang ? 0 : rule.status;
+            to.last_ns = unix_ns();
+            if (to.got.empty()) {
+                to.first_ns = to.last_ns;
+            }
             to.got.push_back(r);
             number = to.got.size();
         }
