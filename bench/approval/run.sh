@@ -17,6 +17,8 @@
 #   6. The dispatcher: from the first approval until the sink holds all 10,000 replies
 #      (GET /_sink/count) -> sends/s; then the drafts' states via the API (all `sent`), and the
 #      sink's replies (distinct Idempotency-Keys, signatures).
+#      With DISPATCH=0 (below) the dispatcher waits until the approvals are done and rapportd
+#      has been restarted, so this times it alone.
 #   7. nginx again, now that the machine is quiet from the dispatcher.
 #
 #   bench/approval/run.sh [DRAFTS] [CONNECTIONS]       (defaults 10000 16)
@@ -24,8 +26,11 @@
 # RAPPORTD_THREADS sets server.threads (default 2, as bench/ingest); NO_BUILD=1 skips the
 # build; KEEP=1 keeps the work directory (config, logs, database) and prints where it is;
 # PERF=FILE records `perf record --call-graph dwarf` of rapportd (PERF_FREQ samples/s, default
-# 499) from the first approval until the last reply (`perf report -i FILE`); DISPATCH=0 holds the dispatcher back (max_sends_per_hour: 1, so it
-# sends one reply and then only checks the hourly cap) to see the approvals on their own.
+# 499) from the first approval until the last reply (`perf report -i FILE`); DISPATCH=0 holds
+# the dispatcher back while approving (max_sends_per_hour: 1, so it sends one reply and then
+# only checks the hourly cap) to see the approvals on their own, then restarts rapportd on the
+# same database with the cap lifted to time the dispatcher draining the backlog on its own
+# (PERF then covers the approvals only).
 # Needs nginx and python3 (apt-get install nginx-light python3). Run it a few times and take
 # medians: each round starts from an empty database.
 set -euo pipefail
@@ -90,9 +95,12 @@ accounts:
   - {id: bench, platform: generic, secret: bench-hmac, sends_per_minute: 100000,
      reply_url: "http://127.0.0.1:$sink_port/replies"}
 CONF
-$bin/daemon/rapportd/rapportd --config "$work/rapport.yaml" 2>"$work/rapportd.log" &
-echo $! > "$work/rapportd.pid"
-rapportd_pid=$(cat "$work/rapportd.pid")
+start_rapportd() {
+    $bin/daemon/rapportd/rapportd --config "$work/rapport.yaml" 2>>"$work/rapportd.log" &
+    echo $! > "$work/rapportd.pid"
+    rapportd_pid=$(cat "$work/rapportd.pid")
+}
+start_rapportd
 api="http://127.0.0.1:$rapportd_port"
 sink="http://127.0.0.1:$sink_port"
 for _ in $(seq 100); do curl -sf "$api/readyz" >/dev/null && curl -sf "$sink/_sink/count" >/dev/null && break; sleep 0.1; done
@@ -147,18 +155,27 @@ $load --url "$api" --requests "$work/approvals.txt" -c "$connections" \
     -H 'Authorization: Bearer bench-token' --sample "$work/answer.json" > "$work/approve.out" || true
 cpu_approved=$(cpu_ticks "$rapportd_pid")
 sent_at_end=$(sink_count)
+if [ "$dispatch" != 1 ]; then
+    # The dispatcher alone: rapportd again on the same database with the cap lifted, draining
+    # the approved drafts with no approvals coming in.
+    echo "== restarting rapportd with the hourly cap lifted: the dispatcher drains alone"
+    kill "$rapportd_pid"
+    while kill -0 "$rapportd_pid" 2>/dev/null; do sleep 0.05; done
+    sed -i 's/max_sends_per_hour: 1}/max_sends_per_hour: 1000000}/' "$work/rapport.yaml"
+    drain_start_ns=$(date +%s%N)
+    start_rapportd
+fi
 echo "== waiting for the dispatcher ($sent_at_end sent when the last decision was answered)"
 # One line a poll: Unix ns, replies at the sink (for the send rate as the backlog drains).
 for _ in $(seq 3000); do
-    [ "$dispatch" = 1 ] || break
-    count=$(sink_count)
+    count=$(sink_count || echo 0)
     echo "$(date +%s%N) $count" >> "$work/sink-timeline.txt"
     [ "$count" -ge "$drafts" ] && break
     sleep 0.1
 done
 cpu_after=$(cpu_ticks "$rapportd_pid")
 if [ -f "$work/perf.pid" ]; then
-    kill -INT "$(cat "$work/perf.pid")"
+    kill -INT "$(cat "$work/perf.pid")" 2>/dev/null || true # gone already if rapportd restarted
     while kill -0 "$(cat "$work/perf.pid")" 2>/dev/null; do sleep 0.1; done
     rm "$work/perf.pid"
 fi
@@ -186,12 +203,20 @@ if [ "$dispatch" = 1 ] && [ "$sink_n" -gt 0 ]; then
                                       sink-side $sink_rate /s; first half of the drafts then second: $halves
                                       $sent_at_end sent when the last decision was answered; $sent_before before approving"
 else
-    dispatcher="held back (DISPATCH=0): $sink_n replies"
+    drain=$((sink_n - sent_at_end))
+    drain_rate=$(awk -v n="$drain" -v a="$drain_start_ns" -v z="$sink_last_ns" 'BEGIN {printf "%.0f", n / ((z - a) / 1e9)}')
+    dispatcher="held back while approving (DISPATCH=0): $sent_at_end sent
+                                      alone after a restart: $drain replies at $drain_rate sends/s (rapportd start -> last reply), $(awk -v c="$cpu_after" -v t="$(getconf CLK_TCK)" -v n="$drain" 'BEGIN {printf "%.0f", c / t * 1e6 / n}') us CPU per send"
 fi
 ticks=$(getconf CLK_TCK)
 cpu_us=$(awk -v b="$cpu_before" -v a="$cpu_after" -v t="$ticks" -v n="$drafts" 'BEGIN {printf "%.0f", (a - b) / t * 1e6 / n}')
 cpu_approving_s=$(awk -v b="$cpu_before" -v a="$cpu_approved" -v t="$ticks" 'BEGIN {printf "%.2f", (a - b) / t}')
 cpu_all_s=$(awk -v b="$cpu_before" -v a="$cpu_after" -v t="$ticks" 'BEGIN {printf "%.2f", (a - b) / t}')
+if [ "$dispatch" = 1 ]; then
+    cpu_line="${cpu_approving_s} s while approving, ${cpu_all_s} s until the last reply ($cpu_us us per draft)"
+else
+    cpu_line="${cpu_approving_s} s while approving ($(awk -v s="$cpu_approving_s" -v n="$drafts" 'BEGIN {printf "%.0f", s * 1e6 / n}') us per decision)"
+fi
 n1=$(field rate "$work/nginx-1.out"); n2=$(field rate "$work/nginx-2.out")
 ceiling=$(awk -v a="$n1" -v b="$n2" 'BEGIN {print (a > b ? a : b)}')
 rate=$(field rate "$work/approve.out")
@@ -209,7 +234,7 @@ rapportd approvals:                   $rate decisions/s in $(field seconds "$wor
   ratio to the better nginx:          $(awk -v a="$rate" -v b="$ceiling" 'BEGIN {printf "%.3f", a / b}')
   target (>= 2,000/s, p99 < 25 ms):   $verdict
 dispatcher:                           $dispatcher
-rapportd CPU:                         ${cpu_approving_s} s while approving, ${cpu_all_s} s until the last reply ($cpu_us us per draft)
+rapportd CPU:                         $cpu_line
 drafts by state (API):                $states
 sink:                                 $replies
 REPORT
