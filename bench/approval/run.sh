@@ -17,8 +17,8 @@
 #   6. The dispatcher: from the first approval until the sink holds all 10,000 replies
 #      (GET /_sink/count) -> sends/s; then the drafts' states via the API (all `sent`), and the
 #      sink's replies (distinct Idempotency-Keys, signatures).
-#      With DISPATCH=0 (below) the dispatcher waits until the approvals are done and rapportd
-#      has been restarted, so this times it alone.
+#      With DISPATCH=0 (below) sending is paused until the approvals are done, so this times
+#      the dispatcher alone, from POST /v1/resume.
 #   7. nginx again, now that the machine is quiet from the dispatcher.
 #
 #   bench/approval/run.sh [DRAFTS] [CONNECTIONS]       (defaults 10000 16)
@@ -26,11 +26,9 @@
 # RAPPORTD_THREADS sets server.threads (default 2, as bench/ingest); NO_BUILD=1 skips the
 # build; KEEP=1 keeps the work directory (config, logs, database) and prints where it is;
 # PERF=FILE records `perf record --call-graph dwarf` of rapportd (PERF_FREQ samples/s, default
-# 499) from the first approval until the last reply (`perf report -i FILE`); DISPATCH=0 holds
-# the dispatcher back while approving (max_sends_per_hour: 1, so it sends one reply and then
-# only checks the hourly cap) to see the approvals on their own, then restarts rapportd on the
-# same database with the cap lifted to time the dispatcher draining the backlog on its own
-# (PERF then covers the approvals only).
+# 499) from the first approval until the last reply (`perf report -i FILE`); DISPATCH=0 pauses
+# sending (POST /v1/pause) while approving, to see the approvals on their own, and resumes it
+# afterwards to time the dispatcher draining the backlog on its own.
 # Needs nginx and python3 (apt-get install nginx-light python3). Run it a few times and take
 # medians: each round starts from an empty database.
 set -euo pipefail
@@ -40,8 +38,6 @@ drafts=${1:-10000}
 connections=${2:-16}
 rapportd_threads=${RAPPORTD_THREADS:-2}
 dispatch=${DISPATCH:-1}
-max_sends_per_hour=1000000
-[ "$dispatch" = 1 ] || max_sends_per_hour=1
 
 for tool in nginx python3 curl; do
     command -v "$tool" >/dev/null || [ -x "/usr/sbin/$tool" ] ||
@@ -89,18 +85,15 @@ cat > "$work/rapport.yaml" <<CONF
 server: {listen: "127.0.0.1:$rapportd_port", threads: $rapportd_threads}
 state: $work/state
 playbooks: $work/playbooks
-approvers: [{name: bench, token_secret: bench-token, teams: [support]}]
-guardrails: {max_sends_per_hour: $max_sends_per_hour}
+approvers: [{name: bench, token_secret: bench-token, teams: [support], admin: true}]
+guardrails: {max_sends_per_hour: 1000000}
 accounts:
   - {id: bench, platform: generic, secret: bench-hmac, sends_per_minute: 100000,
      reply_url: "http://127.0.0.1:$sink_port/replies"}
 CONF
-start_rapportd() {
-    $bin/daemon/rapportd/rapportd --config "$work/rapport.yaml" 2>>"$work/rapportd.log" &
-    echo $! > "$work/rapportd.pid"
-    rapportd_pid=$(cat "$work/rapportd.pid")
-}
-start_rapportd
+$bin/daemon/rapportd/rapportd --config "$work/rapport.yaml" 2>"$work/rapportd.log" &
+echo $! > "$work/rapportd.pid"
+rapportd_pid=$(cat "$work/rapportd.pid")
 api="http://127.0.0.1:$rapportd_port"
 sink="http://127.0.0.1:$sink_port"
 for _ in $(seq 100); do curl -sf "$api/readyz" >/dev/null && curl -sf "$sink/_sink/count" >/dev/null && break; sleep 0.1; done
@@ -145,6 +138,8 @@ echo "== nginx, fixed 200 ($answer_bytes bytes)"
 nginx_run "$work/nginx-1.out"
 
 echo "== approving $drafts drafts ($connections connections)"
+sending() { curl -sf -X POST -d '' -H 'Authorization: Bearer bench-token' "$api/v1/$1" >/dev/null; }
+[ "$dispatch" = 1 ] || sending pause
 if [ -n "${PERF:-}" ]; then
     perf record -q -F "${PERF_FREQ:-499}" --call-graph dwarf,16384 -p "$rapportd_pid" -o "$PERF" 2>"$work/perf.log" &
     echo $! > "$work/perf.pid"
@@ -156,14 +151,9 @@ $load --url "$api" --requests "$work/approvals.txt" -c "$connections" \
 cpu_approved=$(cpu_ticks "$rapportd_pid")
 sent_at_end=$(sink_count)
 if [ "$dispatch" != 1 ]; then
-    # The dispatcher alone: rapportd again on the same database with the cap lifted, draining
-    # the approved drafts with no approvals coming in.
-    echo "== restarting rapportd with the hourly cap lifted: the dispatcher drains alone"
-    kill "$rapportd_pid"
-    while kill -0 "$rapportd_pid" 2>/dev/null; do sleep 0.05; done
-    sed -i 's/max_sends_per_hour: 1}/max_sends_per_hour: 1000000}/' "$work/rapport.yaml"
+    echo "== resuming sending: the dispatcher drains alone"
     drain_start_ns=$(date +%s%N)
-    start_rapportd
+    sending resume
 fi
 echo "== waiting for the dispatcher ($sent_at_end sent when the last decision was answered)"
 # One line a poll: Unix ns, replies at the sink (for the send rate as the backlog drains).
@@ -175,7 +165,7 @@ for _ in $(seq 3000); do
 done
 cpu_after=$(cpu_ticks "$rapportd_pid")
 if [ -f "$work/perf.pid" ]; then
-    kill -INT "$(cat "$work/perf.pid")" 2>/dev/null || true # gone already if rapportd restarted
+    kill -INT "$(cat "$work/perf.pid")"
     while kill -0 "$(cat "$work/perf.pid")" 2>/dev/null; do sleep 0.1; done
     rm "$work/perf.pid"
 fi
@@ -205,8 +195,8 @@ if [ "$dispatch" = 1 ] && [ "$sink_n" -gt 0 ]; then
 else
     drain=$((sink_n - sent_at_end))
     drain_rate=$(awk -v n="$drain" -v a="$drain_start_ns" -v z="$sink_last_ns" 'BEGIN {printf "%.0f", n / ((z - a) / 1e9)}')
-    dispatcher="held back while approving (DISPATCH=0): $sent_at_end sent
-                                      alone after a restart: $drain replies at $drain_rate sends/s (rapportd start -> last reply), $(awk -v c="$cpu_after" -v t="$(getconf CLK_TCK)" -v n="$drain" 'BEGIN {printf "%.0f", c / t * 1e6 / n}') us CPU per send"
+    dispatcher="paused while approving (DISPATCH=0): $sent_at_end sent
+                                      alone after POST /v1/resume: $drain replies at $drain_rate sends/s, $(awk -v a="$cpu_approved" -v z="$cpu_after" -v t="$(getconf CLK_TCK)" -v n="$drain" 'BEGIN {printf "%.0f", (z - a) / t * 1e6 / n}') us CPU per send"
 fi
 ticks=$(getconf CLK_TCK)
 cpu_us=$(awk -v b="$cpu_before" -v a="$cpu_after" -v t="$ticks" -v n="$drafts" 'BEGIN {printf "%.0f", (a - b) / t * 1e6 / n}')
