@@ -28,7 +28,8 @@
 # PERF=FILE records `perf record --call-graph dwarf` of rapportd (PERF_FREQ samples/s, default
 # 499) from the first approval until the last reply (`perf report -i FILE`); DISPATCH=0 pauses
 # sending (POST /v1/pause) while approving, to see the approvals on their own, and resumes it
-# afterwards to time the dispatcher draining the backlog on its own.
+# afterwards to time the dispatcher draining the backlog on its own (PERF then records the
+# approvals only).
 # Needs nginx and python3 (apt-get install nginx-light python3). Run it a few times and take
 # medians: each round starts from an empty database.
 set -euo pipefail
@@ -149,6 +150,14 @@ cpu_before=$(cpu_ticks "$rapportd_pid")
 $load --url "$api" --requests "$work/approvals.txt" -c "$connections" \
     -H 'Authorization: Bearer bench-token' --sample "$work/answer.json" > "$work/approve.out" || true
 cpu_approved=$(cpu_ticks "$rapportd_pid")
+stop_perf() {
+    if [ -f "$work/perf.pid" ]; then
+        kill -INT "$(cat "$work/perf.pid")"
+        while kill -0 "$(cat "$work/perf.pid")" 2>/dev/null; do sleep 0.1; done
+        rm "$work/perf.pid"
+    fi
+}
+[ "$dispatch" = 1 ] || stop_perf
 sent_at_end=$(sink_count)
 if [ "$dispatch" != 1 ]; then
     echo "== resuming sending: the dispatcher drains alone"
@@ -164,11 +173,7 @@ for _ in $(seq 3000); do
     sleep 0.1
 done
 cpu_after=$(cpu_ticks "$rapportd_pid")
-if [ -f "$work/perf.pid" ]; then
-    kill -INT "$(cat "$work/perf.pid")"
-    while kill -0 "$(cat "$work/perf.pid")" 2>/dev/null; do sleep 0.1; done
-    rm "$work/perf.pid"
-fi
+stop_perf
 sink_count=$(curl -sf "$sink/_sink/count")
 states=$(python3 bench/approval/drafts.py states "$api" bench-token)
 replies=$(python3 bench/approval/drafts.py sink "$sink")
