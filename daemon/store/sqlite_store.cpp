@@ -25,7 +25,7 @@ namespace {
 // Each string is one schema version; never edit a released one, append a new one instead.
 // Times are INTEGER seconds since the Unix epoch. Row data appends by rowid; text keys are
 // unique indexes, and draft ids grow with time so their index appends too.
-constexpr std::array<const char*, 3> migrations{
+constexpr std::array<const char*, 4> migrations{
     R"sql(
 CREATE TABLE messages (
     account TEXT NOT NULL,
@@ -194,6 +194,12 @@ CREATE INDEX messages_sla_open ON messages (sla_due_at)
 CREATE INDEX messages_by_insight ON messages (insight) WHERE insight IS NOT NULL;
 ALTER TABLE person_events ADD COLUMN draft_id TEXT;
 CREATE INDEX person_events_by_draft ON person_events (draft_id) WHERE draft_id IS NOT NULL;
+)sql",
+    // 4: the dispatcher's look for due drafts walks this index in its order instead of
+    // sorting every approved draft (3-4 ms with 10,000 waiting, bench/RESULTS.md).
+    R"sql(
+CREATE INDEX drafts_due ON drafts ((CASE priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1
+    WHEN 'normal' THEN 2 ELSE 3 END), decided_at, id) WHERE state = 'approved';
 )sql",
 };
 
@@ -586,7 +592,9 @@ constexpr const char* update_draft_sql =
 // Most urgent first, then in the order people approved them.
 const std::string due_drafts_sql =
     std::string{"SELECT "} + draft_columns +
-    " FROM drafts WHERE state = 'approved' AND (next_attempt_at IS NULL OR next_attempt_at <= ?1)"
+    // Without statistics the planner would take drafts_by_state and sort every approved draft.
+    " FROM drafts INDEXED BY drafts_due"
+    " WHERE state = 'approved' AND (next_attempt_at IS NULL OR next_attempt_at <= ?1)"
     " ORDER BY CASE priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2"
     " ELSE 3 END, decided_at, id LIMIT ?2";
 const std::string expiring_drafts_sql =

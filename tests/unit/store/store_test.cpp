@@ -84,6 +84,22 @@ public:
         return value;
     }
 
+    // How SQLite would run `query`: the detail column of EXPLAIN QUERY PLAN, joined.
+    std::string plan(const std::string& query) {
+        sqlite3_stmt* stmt = nullptr;
+        EXPECT_EQ(sqlite3_prepare_v2(db_, ("EXPLAIN QUERY PLAN " + query).c_str(), -1, &stmt,
+                                     nullptr),
+                  SQLITE_OK)
+            << sqlite3_errmsg(db_);
+        std::string out;
+        while (sqlite3_step(stmt) == SQLITE_ROW) {
+            out += reinterpret_cast<const char*>(sqlite3_column_text(stmt, 3));
+            out += "; ";
+        }
+        sqlite3_finalize(stmt);
+        return out;
+    }
+
     void exec(const std::string& sql) {
         EXPECT_EQ(sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK)
             << sqlite3_errmsg(db_);
@@ -904,6 +920,19 @@ TEST(store_send, permanent_failure_and_needs_review_keep_the_error_and_notify) {
     EXPECT_EQ(db.number("SELECT count(*) FROM outbox WHERE event IN ('draft.failed', "
                         "'draft.needs_review')"),
               2);
+}
+
+TEST(store_send, due_drafts_are_read_in_index_order_without_a_sort) {
+    temp_dir dir;
+    auto store = open_ok(dir.db());
+    raw_db db(dir.db());
+    const std::string plan =
+        db.plan("SELECT id FROM drafts INDEXED BY drafts_due WHERE state = 'approved' AND "
+                "(next_attempt_at IS NULL OR "
+                "next_attempt_at <= 0) ORDER BY CASE priority WHEN 'urgent' THEN 0 WHEN 'high' "
+                "THEN 1 WHEN 'normal' THEN 2 ELSE 3 END, decided_at, id LIMIT 10");
+    EXPECT_NE(plan.find("drafts_due"), std::string::npos) << plan;
+    EXPECT_EQ(plan.find("TEMP B-TREE"), std::string::npos) << plan;
 }
 
 TEST(store_send, a_restart_turns_interrupted_sends_into_needs_review_unless_idempotent) {
