@@ -37,8 +37,9 @@ reply_target target_of(const outgoing_reply& reply) {
     reply_target t;
     t.message.text = reply.text;
     if (!reply.in_reply_to) {
-        t.error = "a Telegram bot can only answer a message: an insight question has no chat "
-                  "to go to";
+        t.error =
+            "a Telegram bot can only answer a message: an insight question has no chat "
+            "to go to";
         return t;
     }
     const rules::message& m = *reply.in_reply_to;
@@ -107,8 +108,9 @@ delivery classify(const https_result& result,
     }
     d.what = delivery::outcome::failed;
     if (code == 403 && target.private_from_group) {
-        error += " (a private reply reaches a group member only after they have started a "
-                 "chat with the bot)";
+        error +=
+            " (a private reply reaches a group member only after they have started a "
+            "chat with the bot)";
     } else if (code == 401 || (code == 404 && (!answer || answer->description == "Not Found"))) {
         error += " (check the account's bot_token)";
     }
@@ -116,8 +118,7 @@ delivery classify(const https_result& result,
     return d;
 }
 
-bot_api_sender::bot_api_sender(https_client client, std::string api_base_url,
-                               std::string bot_token)
+bot_api_sender::bot_api_sender(https_client client, std::string api_base_url, std::string bot_token)
     : client_(std::move(client)), bot_token_(std::move(bot_token)) {
     while (!api_base_url.empty() && api_base_url.back() == '/') {
         api_base_url.pop_back();

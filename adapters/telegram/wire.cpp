@@ -103,8 +103,8 @@ bool mentions_bot(std::string_view text, const json::value* entities, const bot_
         if (!offset || !length || *offset < 0 || *length < 0 || bot.username.empty()) {
             continue;
         }
-        const auto slice = utf16_slice(text, static_cast<std::size_t>(*offset),
-                                       static_cast<std::size_t>(*length));
+        const auto slice =
+            utf16_slice(text, static_cast<std::size_t>(*offset), static_cast<std::size_t>(*length));
         if (!slice) {
             continue;
         }
@@ -194,8 +194,8 @@ update_result parse_update(std::string_view body,
     if (m == nullptr) {
         for (const auto kind : skipped_kinds) {
             if (update.contains(kind)) {
-                return ignored(std::move(r), kind == "edited_message" ? "edited_message"
-                                                                      : "channel_post");
+                return ignored(std::move(r),
+                               kind == "edited_message" ? "edited_message" : "channel_post");
             }
         }
         return ignored(std::move(r), "unsupported_update");

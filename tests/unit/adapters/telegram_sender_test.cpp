@@ -62,7 +62,7 @@ TEST(telegram_sender, a_reply_goes_to_the_chat_threaded_to_the_message) {
 TEST(telegram_sender, a_private_reply_goes_to_the_authors_own_chat) {
     auto t = target_of(reply_to(group_message(), true));
     EXPECT_EQ(t.message.chat_id, "444555666");
-    EXPECT_FALSE(t.message.reply_to_message_id);  // the message is in another chat
+    EXPECT_FALSE(t.message.reply_to_message_id); // the message is in another chat
     EXPECT_TRUE(t.private_from_group);
     rules::message direct = group_message();
     direct.id = "444555666:52";
@@ -84,7 +84,9 @@ TEST(telegram_sender, what_has_no_chat_cannot_be_sent) {
 TEST(telegram_sender, ok_is_sent_with_the_chat_and_message_id) {
     const auto t = target_of(reply_to(group_message()));
     auto d = classify(
-        answered(200, R"({"ok":true,"result":{"message_id":1201,"chat":{"id":-1001234567890},"date":1}})"),
+        answered(
+            200,
+            R"({"ok":true,"result":{"message_id":1201,"chat":{"id":-1001234567890},"date":1}})"),
         t, now);
     EXPECT_EQ(d.what, outcome::sent);
     EXPECT_EQ(d.sent_id, "-1001234567890:1201");
@@ -97,8 +99,12 @@ TEST(telegram_sender, ok_is_sent_with_the_chat_and_message_id) {
 
 TEST(telegram_sender, 429_waits_as_long_as_telegram_says) {
     const auto t = target_of(reply_to(group_message()));
-    auto d = classify(answered(429, R"({"ok":false,"error_code":429,"description":"Too Many Requests: retry after 5","parameters":{"retry_after":5}})"),
-                      t, now);
+    auto d = classify(
+        answered(
+            429,
+            R"({"ok":false,"error_code":429,"description":"Too Many Requests: retry after 5",)"
+            R"("parameters":{"retry_after":5}})"),
+        t, now);
     EXPECT_EQ(d.what, outcome::retry);
     EXPECT_EQ(d.retry_after, 5s);
     EXPECT_EQ(d.error, "Telegram answered 429: Too Many Requests: retry after 5");
@@ -114,16 +120,24 @@ TEST(telegram_sender, 429_waits_as_long_as_telegram_says) {
 
 TEST(telegram_sender, other_refusals_fail_with_telegrams_description) {
     auto t = target_of(reply_to(group_message()));
-    auto d = classify(answered(400, R"({"ok":false,"error_code":400,"description":"Bad Request: message to be replied not found"})"),
-                      t, now);
+    auto d = classify(
+        answered(
+            400,
+            R"({"ok":false,"error_code":400,)"
+            R"("description":"Bad Request: message to be replied not found"})"),
+        t, now);
     EXPECT_EQ(d.what, outcome::failed);
     EXPECT_EQ(d.error, "Telegram answered 400: Bad Request: message to be replied not found");
     d = classify(answered(401, R"({"ok":false,"error_code":401,"description":"Unauthorized"})"), t,
                  now);
     EXPECT_EQ(d.error, "Telegram answered 401: Unauthorized (check the account's bot_token)");
     t = target_of(reply_to(group_message(), true));
-    d = classify(answered(403, R"({"ok":false,"error_code":403,"description":"Forbidden: bot can't initiate conversation with a user"})"),
-                 t, now);
+    d = classify(
+        answered(
+            403,
+            R"({"ok":false,"error_code":403,)"
+            R"("description":"Forbidden: bot can't initiate conversation with a user"})"),
+        t, now);
     EXPECT_EQ(d.what, outcome::failed);
     EXPECT_NE(d.error.find("bot can't initiate conversation"), std::string::npos);
     EXPECT_NE(d.error.find("started a chat with the bot"), std::string::npos);
@@ -131,12 +145,13 @@ TEST(telegram_sender, other_refusals_fail_with_telegrams_description) {
 
 TEST(telegram_sender, no_connection_retries_and_an_unanswered_request_is_unknown) {
     const auto t = target_of(reply_to(group_message()));
-    auto d = classify(https_failure{https_error::connect, send_stage::before_sending, "no"}, t, now);
+    auto d =
+        classify(https_failure{https_error::connect, send_stage::before_sending, "no"}, t, now);
     EXPECT_EQ(d.what, outcome::retry);
     d = classify(https_failure{https_error::timeout, send_stage::after_sending, "slow"}, t, now);
     EXPECT_EQ(d.what, outcome::unknown);
-    d = classify(https_failure{https_error::plain_http_refused, send_stage::before_sending, "x"},
-                 t, now);
+    d = classify(https_failure{https_error::plain_http_refused, send_stage::before_sending, "x"}, t,
+                 now);
     EXPECT_EQ(d.what, outcome::failed);
 }
 
@@ -201,19 +216,23 @@ delivery send_with(const std::string& base_url, const outgoing_reply& reply) {
 }
 
 TEST(telegram_sender, posts_json_to_the_bots_send_message_method) {
-    const std::string body = R"({"ok":true,"result":{"message_id":1201,"chat":{"id":-1001234567890}}})";
+    const std::string body =
+        R"({"ok":true,"result":{"message_id":1201,"chat":{"id":-1001234567890}}})";
     one_shot_server server("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
                            std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body);
-    const auto d =
-        send_with("http://127.0.0.1:" + std::to_string(server.port()) + "/", reply_to(group_message()));
+    const auto d = send_with("http://127.0.0.1:" + std::to_string(server.port()) + "/",
+                             reply_to(group_message()));
     EXPECT_EQ(d.what, outcome::sent) << d.error;
     EXPECT_EQ(d.sent_id, "-1001234567890:1201");
     const std::string request = server.request();
     EXPECT_EQ(request.rfind("POST /bot" + std::string(token) + "/sendMessage HTTP/1.1\r\n", 0), 0u)
         << request;
     EXPECT_NE(request.find("Content-Type: application/json\r\n"), std::string::npos);
-    EXPECT_NE(request.find(R"({"chat_id":-1001234567890,"text":"Sorry Ana","reply_parameters":{"message_id":1187}})"),
-              std::string::npos)
+    EXPECT_NE(
+        request.find(
+            R"({"chat_id":-1001234567890,"text":"Sorry Ana",)"
+            R"("reply_parameters":{"message_id":1187}})"),
+        std::string::npos)
         << request;
 }
 
@@ -226,7 +245,7 @@ TEST(telegram_sender, failures_never_name_the_token) {
         closed = a.local_endpoint().port();
     }
     for (const std::string& base : {"http://127.0.0.1:" + std::to_string(closed),
-                                   std::string("http://192.0.2.1"), std::string("ftp://x")}) {
+                                    std::string("http://192.0.2.1"), std::string("ftp://x")}) {
         const auto d = send_with(base, reply_to(group_message()));
         EXPECT_NE(d.what, outcome::sent) << base;
         EXPECT_FALSE(d.error.empty()) << base;

@@ -42,7 +42,7 @@ TEST(telegram_wire, a_private_message_is_direct) {
     EXPECT_EQ(m.created_at, rules::parse_timestamp("2026-11-22T10:00:00Z"));
     EXPECT_EQ(m.platform, "telegram");
     EXPECT_EQ(m.account, "acme-tg");
-    EXPECT_FALSE(m.lang);  // language_code is the user's app language, not the message's
+    EXPECT_FALSE(m.lang); // language_code is the user's app language, not the message's
 }
 
 TEST(telegram_wire, a_group_message_that_mentions_the_bot_is_a_mention) {
@@ -156,17 +156,21 @@ TEST(telegram_wire, mentions_are_matched_on_the_entity_text) {
 }
 
 TEST(telegram_wire, utf16_slices_respect_surrogate_pairs) {
-    const std::string text = "\xF0\x9F\x98\xA1 @a \xC3\xA9x";  // 😡 @a éx
+    const std::string text = "\xF0\x9F\x98\xA1 @a \xC3\xA9x"; // 😡 @a éx
     EXPECT_EQ(utf16_slice(text, 3, 2), "@a");
     EXPECT_EQ(utf16_slice(text, 0, 2), "\xF0\x9F\x98\xA1");
     EXPECT_EQ(utf16_slice(text, 6, 2), "\xC3\xA9x");
     EXPECT_EQ(utf16_slice(text, 8, 0), "");
-    EXPECT_FALSE(utf16_slice(text, 1, 2));  // starts inside the emoji
-    EXPECT_FALSE(utf16_slice(text, 0, 1));  // ends inside it
-    EXPECT_FALSE(utf16_slice(text, 7, 2));  // past the end
+    EXPECT_FALSE(utf16_slice(text, 1, 2)); // starts inside the emoji
+    EXPECT_FALSE(utf16_slice(text, 0, 1)); // ends inside it
+    EXPECT_FALSE(utf16_slice(text, 7, 2)); // past the end
     EXPECT_FALSE(utf16_slice(text, 9, 0));
     EXPECT_FALSE(utf16_slice(text, static_cast<std::size_t>(-1), 2));
-    EXPECT_EQ(utf16_slice("a\xFF" "b", 1, 2), "\xFF" "b");
+    EXPECT_EQ(utf16_slice("a\xFF"
+                          "b",
+                          1, 2),
+              "\xFF"
+              "b");
 }
 
 TEST(telegram_wire, the_secret_token_is_compared_exactly) {
@@ -191,11 +195,15 @@ TEST(telegram_wire, send_message_bodies_thread_with_reply_parameters) {
     m.chat_id = "-1001234567890";
     m.text = "Sorry \"Ana\"\n";
     m.reply_to_message_id = 1187;
-    EXPECT_EQ(send_message_body(m),
-              R"({"chat_id":-1001234567890,"text":"Sorry \"Ana\"\n","reply_parameters":{"message_id":1187}})");
+    EXPECT_EQ(
+        send_message_body(m),
+        R"({"chat_id":-1001234567890,"text":"Sorry \"Ana\"\n",)"
+        R"("reply_parameters":{"message_id":1187}})");
     m.allow_sending_without_reply = true;
-    EXPECT_EQ(send_message_body(m),
-              R"({"chat_id":-1001234567890,"text":"Sorry \"Ana\"\n","reply_parameters":{"message_id":1187,"allow_sending_without_reply":true}})");
+    EXPECT_EQ(
+        send_message_body(m),
+        R"({"chat_id":-1001234567890,"text":"Sorry \"Ana\"\n",)"
+        R"("reply_parameters":{"message_id":1187,"allow_sending_without_reply":true}})");
     m.reply_to_message_id.reset();
     m.chat_id = "@acmenews";
     EXPECT_EQ(send_message_body(m), R"({"chat_id":"@acmenews","text":"Sorry \"Ana\"\n"})");
@@ -203,20 +211,24 @@ TEST(telegram_wire, send_message_bodies_thread_with_reply_parameters) {
 
 TEST(telegram_wire, api_answers_are_read) {
     auto a = parse_api_answer(
-        R"({"ok":true,"result":{"message_id":1201,"chat":{"id":-100123,"type":"supergroup"},"date":1}})");
+        R"({"ok":true,"result":{"message_id":1201,"chat":{"id":-100123,"type":"supergroup"},)"
+        R"("date":1}})");
     ASSERT_TRUE(a);
     EXPECT_TRUE(a->ok);
     EXPECT_EQ(a->message_id, 1201);
     EXPECT_EQ(a->chat_id, -100123);
     a = parse_api_answer(
-        R"({"ok":false,"error_code":429,"description":"Too Many Requests: retry after 5","parameters":{"retry_after":5}})");
+        R"({"ok":false,"error_code":429,"description":"Too Many Requests: retry after 5",)"
+        R"("parameters":{"retry_after":5}})");
     ASSERT_TRUE(a);
     EXPECT_FALSE(a->ok);
     EXPECT_EQ(a->error_code, 429);
     EXPECT_EQ(a->retry_after, 5);
     EXPECT_EQ(a->description, "Too Many Requests: retry after 5");
     a = parse_api_answer(
-        R"({"ok":false,"error_code":400,"description":"Bad Request: group chat was upgraded to a supergroup chat","parameters":{"migrate_to_chat_id":-1001999}})");
+        R"({"ok":false,"error_code":400,)"
+        R"("description":"Bad Request: group chat was upgraded to a supergroup chat",)"
+        R"("parameters":{"migrate_to_chat_id":-1001999}})");
     EXPECT_EQ(a->migrate_to_chat_id, -1001999);
     EXPECT_FALSE(parse_api_answer("<html>bad gateway</html>"));
     EXPECT_FALSE(parse_api_answer(R"({"result":{}})"));
