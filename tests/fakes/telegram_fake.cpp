@@ -15,7 +15,7 @@
 //   POST|GET /bot<token>/getMe        the bot's User
 //   POST|GET /bot<token>/<other>      404 {"ok":false,"error_code":404,"description":"Not Found"}
 //   GET  /_fake/calls                 every call, oldest first: [{"method", "token_ok", "body",
-//                                     "content_type", "answered"}]
+//                                     "content_type", "answered", "received_ms" (Unix ms)}]
 //   POST /_fake/answer                how to answer the next sendMessage calls:
 //                                     {"error_code": 429, "retry_after": 1, "description": "...",
 //                                      "migrate_to_chat_id": -100..., "count": 1}
@@ -59,6 +59,7 @@ struct call {
     std::string body;
     std::string content_type;
     unsigned answered = 0;
+    std::int64_t received_ms = 0;
 };
 
 http_response api_error(std::int64_t code,
@@ -109,6 +110,9 @@ private:
         c.token_ok = !token_.empty() && params["bot"] == "bot" + token_;
         c.body = request.body;
         c.content_type = std::string(request.headers.get("Content-Type").value_or(""));
+        c.received_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
         http_response response = answer(c);
         c.answered = response.status;
         if (!quiet_) {
@@ -225,7 +229,8 @@ private:
                                        {"token_ok", c.token_ok},
                                        {"body", c.body},
                                        {"content_type", c.content_type},
-                                       {"answered", c.answered}});
+                                       {"answered", c.answered},
+                                       {"received_ms", c.received_ms}});
         }
         co_return http::json_response(200, json::serialize(out));
     }
