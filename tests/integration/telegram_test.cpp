@@ -232,6 +232,23 @@ TEST_F(telegram_fixture, a_429_is_retried_after_telegrams_retry_after) {
     EXPECT_EQ(draft(id).at("attempts"), 2);
 }
 
+TEST_F(telegram_fixture, a_group_that_became_a_supergroup_is_followed_once) {
+    fake_answers(R"({"error_code":400,"migrate_to_chat_id":-1001999000111,)"
+                 R"("description":"Bad Request: group chat was upgraded to a supergroup chat"})");
+    const std::string id = draft_of(post_update(fixture("group_mention.json")));
+    ASSERT_EQ(approve(id).status, 200);
+    ASSERT_TRUE(draft_reaches(id, "sent"));
+    EXPECT_EQ(draft(id).at("sent_id"), "-1001999000111:1001");
+    const auto calls = fake_calls();
+    ASSERT_EQ(calls.size(), 2u);
+    EXPECT_EQ(calls.at(0).at("answered"), 400);
+    // Message ids do not carry over to the new chat: threaded if Telegram can, sent anyway.
+    EXPECT_EQ(boost::json::parse(calls.at(1).at("body").as_string()),
+              boost::json::parse(R"({"chat_id":-1001999000111,"text":"Sorry Ana",
+                                     "reply_parameters":{"message_id":1187,
+                                                         "allow_sending_without_reply":true}})"));
+}
+
 TEST_F(telegram_fixture, a_refusal_fails_the_draft_with_telegrams_description_and_no_token) {
     fake_answers(
         R"({"error_code":400,"description":"Bad Request: message to be replied not found"})");
