@@ -470,11 +470,56 @@ private:
                     length_limits_.push_back(
                         {a.platform, a.id, *a.max_length, setting, yaml_reader::position(e.value)});
                 }
+            } else if (e.key == "bot_token" || e.key == "webhook_secret" ||
+                       e.key == "bot_username" || e.key == "api_base_url") {
+                read_telegram_key(e, setting, a);
             } else {
                 unhandled(e, "accounts[]");
             }
         }
         c_.accounts.push_back(std::move(a));
+    }
+
+    // The keys of a telegram account; on any other platform they would be ignored, so they
+    // are errors there.
+    void read_telegram_key(const yaml_reader::entry& e, const std::string& setting, account& a) {
+        if (!a.platform.empty() && a.platform != "telegram") {
+            y_.error(e.value, "'" + setting + "' applies to telegram accounts only, and this "
+                              "account's platform is " + a.platform);
+            return;
+        }
+        if (e.key == "bot_token") {
+            a.bot_token = secret(e, setting);
+        } else if (e.key == "webhook_secret") {
+            a.webhook_secret = secret(e, setting);
+        } else if (e.key == "bot_username") {
+            if (auto name = text(e.value, setting)) {
+                // Written as people write it, with or without the '@'.
+                std::string_view n = *name;
+                if (n.starts_with('@')) {
+                    n.remove_prefix(1);
+                }
+                const bool valid =
+                    n.size() >= 5 && n.size() <= 32 && std::all_of(n.begin(), n.end(), [](char c) {
+                        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                               (c >= '0' && c <= '9') || c == '_';
+                    });
+                if (!valid) {
+                    y_.error(e.value, "'" + setting + "' must be a Telegram username (5-32 of "
+                                      "a-z, A-Z, 0-9 and _), got '" + *name + "'");
+                } else {
+                    a.bot_username = std::string(n);
+                }
+            }
+        } else if (auto base = url(e.value, setting)) {
+            // The bot's token and the method are appended as path segments.
+            if (base->find_first_of("?#") != std::string::npos) {
+                y_.error(e.value, "'" + setting + "' must not have a query or fragment (Rapport "
+                                  "appends /bot<token>/<method> to it)");
+            } else {
+                a.api_base_url = std::move(*base);
+            }
+        }
     }
 
     // The evaluator keeps one limit per platform, so two accounts of a platform cannot have

@@ -134,6 +134,18 @@ struct account {
     /// are per platform, so accounts of one platform that give it must agree.
     std::optional<std::size_t> max_length;
 
+    // ---- telegram ----
+    /// The bot's token from @BotFather; required for `telegram` (it is in every API URL).
+    std::optional<secret_ref> bot_token;
+    /// The `secret_token` given to setWebhook, checked on every webhook; required for
+    /// `telegram`.
+    std::optional<secret_ref> webhook_secret;
+    /// The bot's username without '@' (mentions of it address the bot); required for
+    /// `telegram`.
+    std::optional<std::string> bot_username;
+    /// The Bot API's base URL; unset means https://api.telegram.org (telegram only).
+    std::optional<std::string> api_base_url;
+
     friend bool operator==(const account&, const account&) = default;
 };
 

@@ -165,8 +165,8 @@ std::vector<config_property> build_properties() {
          .maximum = 1000000},
         {.name = "accounts",
          .kind = value_kind::section_list,
-         .description = "The platform accounts Rapport listens on and replies from. Only the "
-                        "keys shared by all platforms exist so far; each adapter adds its own.",
+         .description = "The platform accounts Rapport listens on and replies from. Keys "
+                        "marked with a platform apply to that platform's accounts only.",
          .default_json = "[]",
          .needs_restart = true},
         {.name = "accounts[].id",
@@ -214,6 +214,34 @@ std::vector<config_property> build_properties() {
          .default_text = "the platform's own (x 280, bluesky 300, mastodon 500, others none)",
          .minimum = 1,
          .maximum = 100000,
+         .needs_restart = true},
+        {.name = "accounts[].bot_token",
+         .kind = value_kind::secret,
+         .description = "Telegram: secret holding the bot's token from @BotFather (it is part "
+                        "of every Bot API URL, so it never appears in logs or errors).",
+         .required_for_platform = "telegram",
+         .needs_restart = true,
+         .is_secret = true},
+        {.name = "accounts[].webhook_secret",
+         .kind = value_kind::secret,
+         .description = "Telegram: secret holding the secret_token given to setWebhook (1-256 "
+                        "of A-Z, a-z, 0-9, _ and -); webhooks without it in "
+                        "X-Telegram-Bot-Api-Secret-Token get 401.",
+         .required_for_platform = "telegram",
+         .needs_restart = true,
+         .is_secret = true},
+        {.name = "accounts[].bot_username",
+         .kind = value_kind::text,
+         .description = "Telegram: the bot's username, with or without '@'; group messages "
+                        "that mention it (or reply to the bot) are for Rapport, the rest of "
+                        "a group's talk is not.",
+         .required_for_platform = "telegram",
+         .needs_restart = true},
+        {.name = "accounts[].api_base_url",
+         .kind = value_kind::http_url,
+         .description = "Telegram: the Bot API's address, for a local Bot API server, a proxy "
+                        "or tests: https, or http to a loopback host.",
+         .default_text = "https://api.telegram.org",
          .needs_restart = true},
     };
 }

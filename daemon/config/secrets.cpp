@@ -129,6 +129,12 @@ std::vector<const secret_ref*> secret_refs(const config& c) {
         if (a.secret) {
             out.push_back(&*a.secret);
         }
+        if (a.bot_token) {
+            out.push_back(&*a.bot_token);
+        }
+        if (a.webhook_secret) {
+            out.push_back(&*a.webhook_secret);
+        }
     }
     return out;
 }

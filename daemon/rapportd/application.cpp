@@ -4,6 +4,8 @@
 #include "adapters/common/signature.hpp"
 #include "adapters/generic/sender.hpp"
 #include "adapters/generic/wire.hpp"
+#include "adapters/telegram/sender.hpp"
+#include "adapters/telegram/wire.hpp"
 #include "daemon/config/secrets.hpp"
 #include "daemon/http/server.hpp"
 #include "daemon/metrics/metrics.hpp"
@@ -73,6 +75,11 @@ daemon_state::daemon_state(const config& c, std::shared_ptr<spdlog::logger> log)
     rejected_total_ = &metrics_.add_counter("rapport_webhook_rejected_total",
                                             "Webhook requests refused, by account and reason.",
                                             {"account", "reason"});
+    ignored_total_ = &metrics_.add_counter(
+        "rapport_webhook_ignored_total",
+        "Webhook requests acknowledged but not stored (not addressed to us, from a bot, an "
+        "update type Rapport does not read), by account and reason.",
+        {"account", "reason"});
     rule_matches_total_ = &metrics_.add_counter("rapport_rule_matches_total",
                                                 "Messages each rule matched.", {"rule"});
     drafts_total_ = &metrics_.add_counter("rapport_drafts_total",
@@ -218,6 +225,14 @@ bool daemon_state::resolve_secrets() {
                 account_secrets_.emplace(a.id, std::move(*value));
             }
         }
+        if (a.bot_token && a.webhook_secret) {
+            auto token = resolve(*a.bot_token, "account", a.id);
+            auto hook_secret = resolve(*a.webhook_secret, "account", a.id);
+            if (token && hook_secret) {
+                telegram_secrets_.emplace(
+                    a.id, telegram_secrets{std::move(*token), std::move(*hook_secret)});
+            }
+        }
     }
     for (const auto& a : config_.approvers) {
         if (auto value = resolve(a.token_secret, "approver", a.name)) {
@@ -260,9 +275,14 @@ std::vector<dispatch_account> daemon_state::dispatch_accounts(
         d.idempotent = a.idempotent;
         d.sends_per_minute = a.sends_per_minute;
         const auto secret = account_secrets_.find(a.id);
+        const auto telegram = telegram_secrets_.find(a.id);
         if (a.platform == "generic" && a.reply_url && secret != account_secrets_.end()) {
             d.sender = std::make_shared<adapters::generic::reply_poster>(client, *a.reply_url,
                                                                          secret->second);
+        } else if (a.platform == "telegram" && telegram != telegram_secrets_.end()) {
+            d.sender = std::make_shared<adapters::telegram::bot_api_sender>(
+                client, a.api_base_url.value_or("https://api.telegram.org"),
+                telegram->second.bot_token);
         } else {
             d.cannot_send_because = "sending to " + a.platform + " is not built yet";
         }
@@ -408,21 +428,8 @@ private:
 
 } // namespace
 
-net::awaitable<http_response> daemon_state::hook(http_request request, route_params params) {
-    const auto started = std::chrono::steady_clock::now();
-    const std::string account_id(params["account"]);
-    const daemon::account* account = find_account(config_, account_id);
-    if (account == nullptr) {
-        co_return json_error(404, "not_found", "no account '" + account_id + "' is configured");
-    }
-    if (account->platform != "generic") {
-        co_return json_error(404, "not_found",
-                             "account '" + account_id + "' is a " + account->platform +
-                                 " account; only generic webhooks are served so far");
-    }
-    if (request.method == "GET") {
-        co_return json_error(405, "method_not_allowed", "generic webhooks are POSTed");
-    }
+daemon_state::hook_input daemon_state::read_generic_hook(const http_request& request,
+                                                         const std::string& account_id) {
     const auto secret = account_secrets_.find(account_id);
     const auto problem = adapters::verify_rapport_signature(
         secret == account_secrets_.end() ? std::string_view() : secret->second,
@@ -432,16 +439,77 @@ net::awaitable<http_response> daemon_state::hook(http_request request, route_par
         rejected_total_->with({account_id, std::string(adapters::to_string(problem))}).increment();
         log_->warn("webhook_rejected account={} reason={} remote={}", account_id,
                    adapters::to_string(problem), request.remote_address);
-        co_return json_error(
-            401, "unauthorized",
-            "signature check failed: " + std::string(adapters::to_string(problem)));
+        return json_error(401, "unauthorized",
+                          "signature check failed: " + std::string(adapters::to_string(problem)));
     }
     auto parsed = adapters::generic::parse_webhook(request.body, account_id);
     if (!parsed.message) {
         rejected_total_->with({account_id, "bad_request"}).increment();
-        co_return json_error(400, "bad_request", parsed.error);
+        return json_error(400, "bad_request", parsed.error);
     }
-    rules::message message = std::move(*parsed.message);
+    return std::move(*parsed.message);
+}
+
+daemon_state::hook_input daemon_state::read_telegram_hook(const http_request& request,
+                                                          const account& a) {
+    namespace tg = adapters::telegram;
+    const auto secrets = telegram_secrets_.find(a.id);
+    const auto problem = tg::check_secret_token(
+        secrets == telegram_secrets_.end() ? std::string_view() : secrets->second.webhook_secret,
+        request.headers.get(tg::secret_token_header));
+    if (problem != adapters::signature_problem::none) {
+        // "missing_signature" / "bad_signature", as for every platform's refusals.
+        rejected_total_->with({a.id, std::string(adapters::to_string(problem))}).increment();
+        log_->warn("webhook_rejected account={} reason={} remote={}", a.id,
+                   adapters::to_string(problem), request.remote_address);
+        return json_error(
+            401, "unauthorized",
+            "secret token check failed: " + std::string(adapters::to_string(problem)));
+    }
+    tg::bot_identity bot;
+    bot.username = a.bot_username.value_or("");
+    if (secrets != telegram_secrets_.end()) {
+        bot.id = tg::bot_id_from_token(secrets->second.bot_token);
+    }
+    tg::update_result update = tg::parse_update(request.body, a.id, bot);
+    switch (update.what) {
+        case tg::update_result::outcome::message:
+            return std::move(*update.message);
+        case tg::update_result::outcome::ignored:
+            // Acknowledged, or Telegram would deliver it again and again.
+            ignored_total_->with({a.id, update.reason}).increment();
+            log_->debug("webhook_ignored account={} update_id={} reason={}", a.id,
+                        update.update_id.value_or(0), update.reason);
+            return http::json_response(200, "{\"status\":\"ignored\",\"reason\":\"" +
+                                                update.reason + "\"}");
+        case tg::update_result::outcome::invalid:
+            break;
+    }
+    rejected_total_->with({a.id, "bad_request"}).increment();
+    return json_error(400, "bad_request", update.reason);
+}
+
+net::awaitable<http_response> daemon_state::hook(http_request request, route_params params) {
+    const auto started = std::chrono::steady_clock::now();
+    const std::string account_id(params["account"]);
+    const daemon::account* account = find_account(config_, account_id);
+    if (account == nullptr) {
+        co_return json_error(404, "not_found", "no account '" + account_id + "' is configured");
+    }
+    if (account->platform != "generic" && account->platform != "telegram") {
+        co_return json_error(404, "not_found",
+                             "account '" + account_id + "' is a " + account->platform +
+                                 " account; only generic and telegram webhooks are served so far");
+    }
+    if (request.method == "GET") {
+        co_return json_error(405, "method_not_allowed", account->platform + " webhooks are POSTed");
+    }
+    hook_input input = account->platform == "telegram" ? read_telegram_hook(request, *account)
+                                                       : read_generic_hook(request, account_id);
+    if (auto* answer = std::get_if<http_response>(&input)) {
+        co_return std::move(*answer);
+    }
+    rules::message message = std::get<rules::message>(std::move(input));
 
     const auto set = std::atomic_load(&playbooks_);
     const rules::time_point now = now_seconds();

@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <variant>
 #include <vector>
 
 namespace spdlog {
@@ -85,6 +86,13 @@ private:
     using route_params = http::route_params;
 
     net::awaitable<http_response> hook(http_request request, route_params params);
+    /// A webhook's message, or the answer that ends the request (refused or ignored).
+    using hook_input = std::variant<rules::message, http_response>;
+    /// Generic (CONTRACT §5.3, §6): the Rapport HMAC signature, then the Message body.
+    hook_input read_generic_hook(const http_request& request, const std::string& account_id);
+    /// Telegram (PLATFORMS.md §6b): the secret-token header, then one Update; an Update that
+    /// is not for us is answered 200 {"status":"ignored"} and counted.
+    hook_input read_telegram_hook(const http_request& request, const account& a);
     net::awaitable<http_response> healthz(http_request request, route_params params);
     net::awaitable<http_response> readyz(http_request request, route_params params);
     net::awaitable<http_response> metrics(http_request request, route_params params);
@@ -118,6 +126,7 @@ private:
     metrics_registry metrics_;
     family<counter>* messages_total_ = nullptr;
     family<counter>* rejected_total_ = nullptr;
+    family<counter>* ignored_total_ = nullptr;
     family<counter>* rule_matches_total_ = nullptr;
     family<counter>* drafts_total_ = nullptr;
     family<counter>* reloads_total_ = nullptr;
@@ -134,6 +143,12 @@ private:
     std::shared_ptr<const rules::playbook_set> playbooks_;
     std::unique_ptr<store> store_;
     std::map<std::string, std::string, std::less<>> account_secrets_;
+    /// A telegram account's bot token and webhook secret_token, by account id.
+    struct telegram_secrets {
+        std::string bot_token;
+        std::string webhook_secret;
+    };
+    std::map<std::string, telegram_secrets, std::less<>> telegram_secrets_;
     std::vector<std::pair<std::string, const approver*>> approver_tokens_;
     std::optional<std::string> approval_secret_;
     std::vector<std::string> notify_secrets_;

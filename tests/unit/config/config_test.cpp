@@ -385,8 +385,8 @@ TEST(config, unknown_keys_with_did_you_mean) {
     // Platform-specific keys come with each adapter; until then other platforms take only the
     // common keys too.
     EXPECT_EQ(error("playbooks: /p\naccounts:\n  - id: a\n    platform: slack\n"
-                    "    bot_token: t\n"),
-              "r.yaml:5:5: error: unknown key 'bot_token' in 'accounts[0]'");
+                    "    signing_key: t\n"),
+              "r.yaml:5:5: error: unknown key 'signing_key' in 'accounts[0]'");
 }
 
 TEST(config, duplicate_keys) {
@@ -413,6 +413,62 @@ TEST(config, missing_required_keys) {
                   "for generic accounts)",
                   "r.yaml:3:5: error: 'accounts[0]' is missing required key 'reply_url' "
                   "(required for generic accounts)"}));
+}
+
+TEST(config, telegram_accounts_name_their_bot_and_its_secrets) {
+    const config c = load_ok(R"(playbooks: /p
+accounts:
+  - id: tg
+    platform: telegram
+    bot_token: tg-token
+    webhook_secret: tg-hook
+    bot_username: "@AcmeHelpBot"
+  - id: tg-test
+    platform: telegram
+    bot_token: tg-token-2
+    webhook_secret: tg-hook-2
+    bot_username: Acme_Test_Bot
+    api_base_url: http://127.0.0.1:8081/
+)");
+    ASSERT_EQ(c.accounts.size(), 2u);
+    EXPECT_EQ(c.accounts[0].bot_token->name, "tg-token");
+    EXPECT_EQ(c.accounts[0].webhook_secret->name, "tg-hook");
+    EXPECT_EQ(c.accounts[0].bot_username, "AcmeHelpBot");
+    EXPECT_FALSE(c.accounts[0].api_base_url);
+    EXPECT_FALSE(c.accounts[0].secret);
+    EXPECT_EQ(c.accounts[1].api_base_url, "http://127.0.0.1:8081/");
+    // The token and the webhook secret are secrets like any other: checked, never printed.
+    std::vector<std::string> names;
+    for (const secret_ref* ref : secret_refs(c)) {
+        names.push_back(ref->name);
+    }
+    EXPECT_EQ(names, (std::vector<std::string>{"tg-token", "tg-hook", "tg-token-2", "tg-hook-2"}));
+
+    EXPECT_EQ(errors("playbooks: /p\naccounts:\n  - id: a\n    platform: telegram\n"),
+              (std::vector<std::string>{
+                  "r.yaml:3:5: error: 'accounts[0]' is missing required key 'bot_token' "
+                  "(required for telegram accounts)",
+                  "r.yaml:3:5: error: 'accounts[0]' is missing required key 'webhook_secret' "
+                  "(required for telegram accounts)",
+                  "r.yaml:3:5: error: 'accounts[0]' is missing required key 'bot_username' "
+                  "(required for telegram accounts)"}));
+    const std::string tg = "playbooks: /p\naccounts:\n  - {id: a, platform: telegram, "
+                           "bot_token: t, webhook_secret: w, ";
+    EXPECT_EQ(error(tg + "bot_username: \"my bot\"}\n"),
+              "r.yaml:3:80: error: 'accounts[0].bot_username' must be a Telegram username (5-32 "
+              "of a-z, A-Z, 0-9 and _), got 'my bot'");
+    EXPECT_EQ(error(tg + "bot_username: AcmeBot, api_base_url: \"http://api.example\"}\n"),
+              "r.yaml:3:103: error: 'accounts[0].api_base_url' must use https: plain http is "
+              "allowed only for loopback hosts (127.0.0.0/8, localhost, [::1]), not "
+              "'api.example'");
+    EXPECT_EQ(error(tg + "bot_username: AcmeBot, api_base_url: \"https://a.example/?x=1\"}\n"),
+              "r.yaml:3:103: error: 'accounts[0].api_base_url' must not have a query or fragment "
+              "(Rapport appends /bot<token>/<method> to it)");
+    // Telegram's keys on another platform's account would do nothing: an error says so.
+    EXPECT_EQ(error("playbooks: /p\naccounts:\n  - {id: a, platform: generic, secret: s, "
+                    "reply_url: \"https://r.example\", bot_token: t}\n"),
+              "r.yaml:3:86: error: 'accounts[0].bot_token' applies to telegram accounts only, "
+              "and this account's platform is generic");
 }
 
 TEST(config, wrong_types) {
@@ -797,7 +853,8 @@ TEST(config, schema_table_is_consistent) {
               (std::vector<std::string_view>{"listen", "max_body_bytes", "threads"}));
     EXPECT_EQ(config_child_keys("accounts[]"),
               (std::vector<std::string_view>{"id", "platform", "secret", "reply_url", "idempotent",
-                                             "sends_per_minute", "max_length"}));
+                                             "sends_per_minute", "max_length", "bot_token",
+                                             "webhook_secret", "bot_username", "api_base_url"}));
     EXPECT_EQ(config_child_keys(""),
               (std::vector<std::string_view>{"server", "state", "playbooks", "secrets_dir", "log",
                                              "approvers", "approval", "guardrails", "accounts"}));

@@ -1,0 +1,123 @@
+// The Telegram Bot API's wire formats (PLATFORMS.md §6): an Update pushed to our webhook becomes
+// a Message (CONTRACT §6), or is acknowledged and ignored; an approved reply becomes a
+// sendMessage body; the API's answer is read back. Pure functions, no I/O.
+//
+// Mapping (decided here, documented in README "Telegram"):
+// - `message` updates are read; `edited_message` is ignored (the original was already handled,
+//   and a second draft for an edit would answer twice); `channel_post`/`edited_channel_post`
+//   are ignored (posts by a channel the bot administers, usually the brand's own); every other
+//   update type (callback_query, my_chat_member, message_reaction, ...) is ignored.
+// - A message's id is "<chat.id>:<message_id>" (message_id is only unique within a chat);
+//   thread_id is "<chat.id>", or "<chat.id>:<message_thread_id>" (the id of the thread's root
+//   message, in the same form) when the message is in a thread or forum topic; in_reply_to is
+//   "<chat.id>:<reply_to_message.message_id>". Redeliveries of an update carry the same
+//   message, so the store's (account, id) uniqueness deduplicates them; update_id is not kept.
+// - Private chat → `direct`. In a group or supergroup, a reply to one of the bot's messages →
+//   `reply`; a message that mentions the bot (`@username`, a `text_mention` of the bot, or a
+//   `/command@username`) → `mention`; anything else is not for us and is ignored.
+// - Messages from bots (`from.is_bot`, which includes our own and the stand-ins Telegram uses
+//   for anonymous admins and linked channels) are ignored: no reply loops.
+#pragma once
+
+#include "adapters/common/signature.hpp"
+#include "rules/message.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace rapport::adapters::telegram {
+
+/// Who the bot is, to recognise mentions of it and replies to it.
+struct bot_identity {
+    /// The bot's username, without '@' (compared ignoring ASCII case).
+    std::string username;
+    /// The bot's user id, when known (the part of its token before ':').
+    std::optional<std::int64_t> id;
+};
+
+/// The header Telegram sends with every webhook POST once setWebhook was given a secret_token.
+inline constexpr std::string_view secret_token_header = "X-Telegram-Bot-Api-Secret-Token";
+
+/// Checks a webhook's secret-token header against the account's webhook secret, in constant
+/// time: `missing` when the header is absent or empty, `mismatch` when it differs (or no secret
+/// is configured), `none` when it matches. Telegram's scheme has no timestamp, so no window.
+[[nodiscard]] signature_problem check_secret_token(std::string_view configured,
+                                                   std::optional<std::string_view> header);
+
+/// The bot's user id from its token ("123456789:AA..."): the digits before the first ':'.
+[[nodiscard]] std::optional<std::int64_t> bot_id_from_token(std::string_view token);
+
+/// What became of one Update.
+struct update_result {
+    enum class outcome {
+        /// A message for us, in `message`.
+        message,
+        /// Acknowledged and not stored; `reason` says why.
+        ignored,
+        /// Not an Update (bad JSON, a required field missing or of the wrong type).
+        invalid,
+    };
+    outcome what = outcome::invalid;
+    std::optional<rules::message> message;
+    /// ignored: a short stable name, usable as a metric label: "edited_message",
+    /// "channel_post", "unsupported_update", "from_bot", "no_sender", "no_text",
+    /// "not_addressed", "channel_chat". invalid: what is wrong, for the 400 answer.
+    std::string reason;
+    /// The Update's update_id, when it has one.
+    std::optional<std::int64_t> update_id;
+};
+
+/// Parses the raw body of a webhook POST (one Update). `platform` is set to "telegram" and
+/// `account` to the given one.
+[[nodiscard]] update_result parse_update(std::string_view body,
+                                         std::string_view account,
+                                         const bot_identity& bot);
+
+/// The `sendMessage` parameters Rapport uses.
+struct send_message {
+    /// A chat id: an integer (written as a JSON number), or `@channelusername` (a string).
+    std::string chat_id;
+    std::string text;
+    /// `reply_parameters.message_id`: the message this one answers, in the same chat.
+    std::optional<std::int64_t> reply_to_message_id;
+    /// `reply_parameters.allow_sending_without_reply`.
+    bool allow_sending_without_reply = false;
+};
+
+/// The JSON body of a sendMessage call.
+[[nodiscard]] std::string send_message_body(const send_message& m);
+
+/// A Bot API answer: `{"ok":true,"result":...}` or `{"ok":false,"error_code":N,
+/// "description":"...","parameters":{"retry_after":S,"migrate_to_chat_id":ID}}`.
+struct api_answer {
+    bool ok = false;
+    std::optional<std::int64_t> error_code;
+    std::string description;
+    std::optional<std::int64_t> retry_after;
+    std::optional<std::int64_t> migrate_to_chat_id;
+    /// For a sent Message: `result.message_id` and `result.chat.id`.
+    std::optional<std::int64_t> message_id;
+    std::optional<std::int64_t> chat_id;
+};
+
+/// Reads an answer; nothing when the body is not a JSON object with a boolean `ok`.
+[[nodiscard]] std::optional<api_answer> parse_api_answer(std::string_view body);
+
+/// A message id of ours ("<chat>:<message_id>") split into its parts; nothing when it does
+/// not have that form (both integers).
+struct chat_message {
+    std::int64_t chat_id = 0;
+    std::int64_t message_id = 0;
+};
+[[nodiscard]] std::optional<chat_message> split_message_id(std::string_view id);
+
+/// The text of `utf8` between UTF-16 code unit `offset` and `offset + length` (Telegram's
+/// entity offsets count UTF-16 code units); nothing when the range is outside the text or cuts
+/// a character in two. Bytes that are not valid UTF-8 count as one unit each.
+[[nodiscard]] std::optional<std::string_view> utf16_slice(std::string_view utf8,
+                                                          std::size_t offset,
+                                                          std::size_t length);
+
+} // namespace rapport::adapters::telegram

@@ -1,0 +1,305 @@
+// rapport-telegram-fake: a stand-in for the Telegram Bot API (PLATFORMS.md §6) that a
+// telegram account's api_base_url can point at, for the integration tests and the demo. It
+// checks the bot token in the path and the shape of each sendMessage as Telegram does, keeps
+// every call, and answers as it is told (429 with retry_after, 400 with a description, ...).
+// Updates are not pushed by it: tests POST them to rapportd themselves, with or without the
+// X-Telegram-Bot-Api-Secret-Token header.
+//
+//   rapport-telegram-fake [--port N] [--token-env VAR] [--quiet]
+//
+// It logs `listening port=N` on stderr once it accepts. Routes:
+//   POST|GET /bot<token>/sendMessage  a JSON sendMessage: {"ok":true,"result":<Message>} with
+//                                     message_ids from 1001 up; a wrong token gets 401
+//                                     {"ok":false,"error_code":401,"description":"Unauthorized"};
+//                                     a bad body 400 "Bad Request: ..." as Telegram words it
+//   POST|GET /bot<token>/getMe        the bot's User
+//   POST|GET /bot<token>/<other>      404 {"ok":false,"error_code":404,"description":"Not Found"}
+//   GET  /_fake/calls                 every call, oldest first: [{"method", "token_ok", "body",
+//                                     "content_type", "answered", "received_ms" (Unix ms)}]
+//   POST /_fake/answer                how to answer the next sendMessage calls:
+//                                     {"error_code": 429, "retry_after": 1, "description": "...",
+//                                      "migrate_to_chat_id": -100..., "count": 1}
+#include "daemon/http/server.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/json.hpp>
+
+#include <chrono>
+#include <csignal>
+#include <cstdint>
+#include <cstdlib>
+#include <iostream>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace {
+
+using namespace rapport;
+using http::http_request;
+using http::http_response;
+using http::route_params;
+namespace json = boost::json;
+
+constexpr std::int64_t bot_id = 7000000001;
+
+struct answer_rule {
+    std::int64_t error_code = 0;
+    std::optional<std::int64_t> retry_after;
+    std::optional<std::int64_t> migrate_to_chat_id;
+    std::string description;
+    int count = 0;
+};
+
+struct call {
+    std::string method;
+    bool token_ok = false;
+    std::string body;
+    std::string content_type;
+    unsigned answered = 0;
+    std::int64_t received_ms = 0;
+};
+
+http_response api_error(std::int64_t code,
+                        const std::string& description,
+                        const json::object& parameters = {}) {
+    json::object o{{"ok", false}, {"error_code", code}, {"description", description}};
+    if (!parameters.empty()) {
+        o["parameters"] = parameters;
+    }
+    return http::json_response(static_cast<unsigned>(code), json::serialize(o));
+}
+
+// The UTF-16 length Telegram counts a text's limit in.
+std::size_t utf16_length(std::string_view s) {
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        if ((c & 0xC0) != 0x80) {
+            n += c >= 0xF0 ? 2 : 1;
+        }
+    }
+    return n;
+}
+
+class fake {
+public:
+    fake(std::string token, bool quiet) : token_(std::move(token)), quiet_(quiet) {}
+
+    http::router routes() {
+        using member = net::awaitable<http_response> (fake::*)(http_request, route_params);
+        const auto bind = [this](member m) {
+            return [this, m](http_request request, route_params params) {
+                return (this->*m)(std::move(request), std::move(params));
+            };
+        };
+        http::router r;
+        r.add("POST", "/{bot}/{method}", bind(&fake::api));
+        r.add("GET", "/{bot}/{method}", bind(&fake::api));
+        r.add("GET", "/_fake/calls", bind(&fake::calls));
+        r.add("POST", "/_fake/answer", bind(&fake::set_answer));
+        return r;
+    }
+
+private:
+    net::awaitable<http_response> api(http_request request, route_params params) {
+        call c;
+        c.method = std::string(params["method"]);
+        c.token_ok = !token_.empty() && params["bot"] == "bot" + token_;
+        c.body = request.body;
+        c.content_type = std::string(request.headers.get("Content-Type").value_or(""));
+        c.received_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+        http_response response = answer(c);
+        c.answered = response.status;
+        if (!quiet_) {
+            std::cout << c.method << " -> " << c.answered << "\n  " << c.body << "\n" << std::flush;
+        }
+        std::lock_guard lock{mutex_};
+        calls_.push_back(std::move(c));
+        co_return response;
+    }
+
+    http_response answer(const call& c) {
+        if (!c.token_ok) {
+            return api_error(401, "Unauthorized");
+        }
+        if (c.method == "getMe") {
+            return http::json_response(
+                200, json::serialize(
+                         json::object{{"ok", true},
+                                      {"result", json::object{{"id", bot_id},
+                                                              {"is_bot", true},
+                                                              {"first_name", "Acme Help"},
+                                                              {"username", "AcmeHelpBot"}}}}));
+        }
+        if (c.method != "sendMessage") {
+            return api_error(404, "Not Found");
+        }
+        // The Bot API takes JSON, form or query parameters; Rapport sends JSON, so that is
+        // what this fake checks.
+        if (!c.content_type.starts_with("application/json")) {
+            return api_error(400,
+                             "Bad Request: expected a JSON body (Content-Type: "
+                             "application/json)");
+        }
+        boost::system::error_code ec;
+        const json::value v = json::parse(c.body, ec);
+        if (ec || !v.is_object()) {
+            return api_error(400, "Bad Request: can't parse JSON body");
+        }
+        const json::object& o = v.get_object();
+        const json::value* chat = o.if_contains("chat_id");
+        if (chat == nullptr || !(chat->is_int64() || chat->is_string())) {
+            return api_error(400, "Bad Request: chat_id is empty");
+        }
+        const json::value* text = o.if_contains("text");
+        if (text == nullptr || !text->is_string() || text->get_string().empty()) {
+            return api_error(400, "Bad Request: message text is empty");
+        }
+        if (utf16_length(text->get_string()) > 4096) {
+            return api_error(400, "Bad Request: message is too long");
+        }
+        std::optional<std::int64_t> reply_to;
+        if (const json::value* rp = o.if_contains("reply_parameters")) {
+            const json::value* id =
+                rp->is_object() ? rp->get_object().if_contains("message_id") : nullptr;
+            if (id == nullptr || !id->is_int64()) {
+                return api_error(400, "Bad Request: invalid reply parameters specified");
+            }
+            reply_to = id->get_int64();
+        }
+        answer_rule rule;
+        std::int64_t message_id = 0;
+        {
+            std::lock_guard lock{mutex_};
+            if (told_.count > 0) {
+                rule = told_;
+                --told_.count;
+            }
+            if (rule.error_code == 0) {
+                message_id = ++last_message_id_;
+            }
+        }
+        if (rule.error_code != 0) {
+            json::object parameters;
+            if (rule.retry_after) {
+                parameters["retry_after"] = *rule.retry_after;
+            }
+            if (rule.migrate_to_chat_id) {
+                parameters["migrate_to_chat_id"] = *rule.migrate_to_chat_id;
+            }
+            std::string description = rule.description;
+            if (description.empty()) {
+                description = rule.error_code == 429
+                                  ? "Too Many Requests: retry after " +
+                                        std::to_string(rule.retry_after.value_or(1))
+                                  : "Bad Request: told to refuse";
+            }
+            return api_error(rule.error_code, description, parameters);
+        }
+        const bool private_chat = chat->is_int64() && chat->get_int64() > 0;
+        json::object sent{{"message_id", message_id},
+                          {"from", json::object{{"id", bot_id},
+                                                {"is_bot", true},
+                                                {"first_name", "Acme Help"},
+                                                {"username", "AcmeHelpBot"}}},
+                          {"chat", json::object{{"id", *chat},
+                                                {"type", private_chat ? "private" : "supergroup"}}},
+                          {"date", std::chrono::duration_cast<std::chrono::seconds>(
+                                       std::chrono::system_clock::now().time_since_epoch())
+                                       .count()},
+                          {"text", *text}};
+        if (reply_to) {
+            sent["reply_to_message"] =
+                json::object{{"message_id", *reply_to}, {"chat", sent["chat"]}, {"date", 0}};
+        }
+        return http::json_response(200,
+                                   json::serialize(json::object{{"ok", true}, {"result", sent}}));
+    }
+
+    net::awaitable<http_response> calls(http_request, route_params) {
+        json::array out;
+        std::lock_guard lock{mutex_};
+        for (const auto& c : calls_) {
+            out.push_back(json::object{{"method", c.method},
+                                       {"token_ok", c.token_ok},
+                                       {"body", c.body},
+                                       {"content_type", c.content_type},
+                                       {"answered", c.answered},
+                                       {"received_ms", c.received_ms}});
+        }
+        co_return http::json_response(200, json::serialize(out));
+    }
+
+    net::awaitable<http_response> set_answer(http_request request, route_params) {
+        boost::system::error_code ec;
+        const auto v = json::parse(request.body, ec);
+        if (ec || !v.is_object()) {
+            co_return http::json_error(400, "bad_request", "a JSON object, please");
+        }
+        const auto& o = v.get_object();
+        const auto integer = [&](std::string_view key) -> std::optional<std::int64_t> {
+            const auto* f = o.if_contains(key);
+            return f != nullptr && f->is_int64() ? std::optional(f->get_int64()) : std::nullopt;
+        };
+        answer_rule rule;
+        rule.error_code = integer("error_code").value_or(0);
+        rule.retry_after = integer("retry_after");
+        rule.migrate_to_chat_id = integer("migrate_to_chat_id");
+        if (const auto* d = o.if_contains("description"); d != nullptr && d->is_string()) {
+            rule.description = std::string(d->get_string());
+        }
+        rule.count = static_cast<int>(integer("count").value_or(1));
+        std::lock_guard lock{mutex_};
+        told_ = rule;
+        co_return http::json_response(200, "{\"status\":\"ok\"}");
+    }
+
+    std::string token_;
+    bool quiet_;
+    std::mutex mutex_;
+    answer_rule told_;
+    std::int64_t last_message_id_ = 1000;
+    std::vector<call> calls_;
+};
+
+} // namespace
+
+int main(int argc, char** argv) {
+    std::uint16_t port = 0;
+    std::string token;
+    bool quiet = false;
+    for (int i = 1; i < argc; ++i) {
+        const std::string arg = argv[i];
+        if (arg == "--port" && i + 1 < argc) {
+            port = static_cast<std::uint16_t>(std::atoi(argv[++i]));
+        } else if (arg == "--token-env" && i + 1 < argc) {
+            const char* value = std::getenv(argv[++i]);
+            token = value != nullptr ? value : "";
+        } else if (arg == "--quiet") {
+            quiet = true;
+        } else {
+            std::cerr << "usage: rapport-telegram-fake [--port N] [--token-env VAR] [--quiet]\n";
+            return 2;
+        }
+    }
+    net::io_context ioc;
+    fake state(token, quiet);
+    http::server_options options;
+    options.port = port;
+    options.stop_timeout = std::chrono::seconds(1);
+    http::http_server server(ioc, state.routes(), options);
+    const std::uint16_t bound = server.start();
+    std::cerr << "listening port=" << bound << std::endl;
+    net::signal_set signals(ioc, SIGTERM, SIGINT);
+    signals.async_wait([&](const boost::system::error_code&, int) {
+        server.on_stopped([&] { ioc.stop(); });
+        server.stop();
+    });
+    ioc.run();
+    return 0;
+}
