@@ -1,5 +1,5 @@
 // A telegram account against a real rapportd (PLATFORMS.md §6, issue 5): Updates from
-// tests/fixtures/telegram POSTed to /hooks/tg with Telegram's secret-token header, and
+// tests/data/telegram POSTed to /hooks/tg with Telegram's secret-token header, and
 // rapport-telegram-fake as the account's api_base_url, checking every sendMessage.
 #include "tests/integration/rapportd_fixture.hpp"
 
@@ -18,7 +18,7 @@ constexpr const char* bot_token = "7000000001:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw
 constexpr const char* hook_secret = "hook-secret_0123456789";
 
 std::string fixture(const std::string& name) {
-    std::ifstream in(std::string(RAPPORT_SOURCE_DIR) + "/tests/fixtures/telegram/" + name);
+    std::ifstream in(std::string(RAPPORT_SOURCE_DIR) + "/tests/data/telegram/" + name);
     EXPECT_TRUE(in) << name;
     std::ostringstream out;
     out << in.rdbuf();

@@ -1,5 +1,5 @@
 // How Telegram Updates become Messages (or are ignored), and the sendMessage body
-// (PLATFORMS.md §6, adapters/telegram/wire.hpp). Updates come from tests/fixtures/telegram.
+// (PLATFORMS.md §6, adapters/telegram/wire.hpp). Updates come from tests/data/telegram.
 #include "adapters/telegram/wire.hpp"
 
 #include <gtest/gtest.h>
@@ -15,7 +15,7 @@ using outcome = update_result::outcome;
 const bot_identity bot{"AcmeHelpBot", 7000000001};
 
 std::string fixture(const std::string& name) {
-    std::ifstream in(std::string(RAPPORT_SOURCE_DIR) + "/tests/fixtures/telegram/" + name);
+    std::ifstream in(std::string(RAPPORT_SOURCE_DIR) + "/tests/data/telegram/" + name);
     EXPECT_TRUE(in) << name;
     std::ostringstream out;
     out << in.rdbuf();
