@@ -1,5 +1,6 @@
 #include "adapters/generic/sender.hpp"
 
+#include "adapters/common/excerpt.hpp"
 #include "adapters/common/retry_after.hpp"
 #include "adapters/common/signature.hpp"
 #include "adapters/generic/wire.hpp"
@@ -7,23 +8,6 @@
 #include <algorithm>
 
 namespace rapport::adapters::generic {
-
-namespace {
-
-// Enough of a refusal's body to say why, as one line of printable text.
-std::string excerpt(std::string_view body) {
-    constexpr std::size_t max = 200;
-    std::string out;
-    for (char c : body.substr(0, max)) {
-        out.push_back(static_cast<unsigned char>(c) < 0x20 ? ' ' : c);
-    }
-    if (body.size() > max) {
-        out += "...";
-    }
-    return out;
-}
-
-} // namespace
 
 delivery classify(const https_result& result, std::chrono::system_clock::time_point now) {
     delivery d;

@@ -1,23 +1,11 @@
 #include "adapters/telegram/sender.hpp"
 
+#include "adapters/common/excerpt.hpp"
 #include "adapters/common/retry_after.hpp"
 
 namespace rapport::adapters::telegram {
 
 namespace {
-
-// Enough of a description to say why, as one line of printable text.
-std::string excerpt(std::string_view text) {
-    constexpr std::size_t max = 200;
-    std::string out;
-    for (char c : text.substr(0, max)) {
-        out.push_back(static_cast<unsigned char>(c) < 0x20 ? ' ' : c);
-    }
-    if (text.size() > max) {
-        out += "...";
-    }
-    return out;
-}
 
 // Belt and braces: whatever reaches last_error never holds the token, even if some layer
 // below echoed the URL.

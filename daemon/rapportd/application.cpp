@@ -29,7 +29,6 @@
 #include <boost/json.hpp>
 
 #include <atomic>
-#include <charconv>
 #include <csignal>
 #include <future>
 #include <map>
@@ -62,10 +61,6 @@ void notify(const char* state) {
 }
 
 } // namespace
-
-rules::time_point now_seconds() {
-    return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
-}
 
 daemon_state::daemon_state(const config& c, std::shared_ptr<spdlog::logger> log)
     : config_(c), log_(std::move(log)) {

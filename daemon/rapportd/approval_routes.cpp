@@ -13,7 +13,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <charconv>
 
 namespace rapport::daemon {
 namespace {
@@ -44,12 +43,12 @@ page_query read_page_query(const http_request& request) {
         q.after = std::string(*after);
     }
     if (const auto limit = request.query_value("limit")) {
-        int value = 0;
-        const auto [end, ec] = std::from_chars(limit->data(), limit->data() + limit->size(), value);
-        if (ec != std::errc{} || end != limit->data() + limit->size() || value < 1 || value > 500) {
+        const auto value = parse_whole_number(*limit);
+        if (!value || *value < 1 || *value > 500) {
             q.error = json_error(400, "bad_request", "limit must be a whole number from 1 to 500");
+        } else {
+            q.limit = static_cast<int>(*value);
         }
-        q.limit = value;
     }
     return q;
 }

@@ -36,9 +36,6 @@ struct dispatch_event;
 struct notify_event;
 struct notify_receiver;
 
-/// Seconds since the epoch, now (the store keeps whole seconds).
-[[nodiscard]] rules::time_point now_seconds();
-
 class daemon_state {
 public:
     daemon_state(const config& c, std::shared_ptr<spdlog::logger> log);

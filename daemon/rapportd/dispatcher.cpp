@@ -49,10 +49,6 @@ private:
     steady::time_point last_{};
 };
 
-rules::time_point system_now() {
-    return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
-}
-
 } // namespace
 
 struct dispatcher::impl : std::enable_shared_from_this<impl> {
@@ -69,7 +65,7 @@ struct dispatcher::impl : std::enable_shared_from_this<impl> {
           observer(std::move(on_event)),
           random(std::random_device{}()) {
         if (!options.now) {
-            options.now = system_now;
+            options.now = now_seconds;
         }
         for (auto& a : sending_accounts) {
             buckets.emplace(a.id, token_bucket{a.sends_per_minute});

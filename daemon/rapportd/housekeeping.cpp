@@ -8,8 +8,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <charconv>
-
 namespace rapport::daemon {
 namespace {
 
@@ -26,12 +24,11 @@ std::optional<rules::time_point> parse_seconds(const std::optional<std::string>&
     if (!text) {
         return std::nullopt;
     }
-    std::int64_t value = 0;
-    const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
-    if (ec != std::errc{} || end != text->data() + text->size()) {
+    const auto value = parse_whole_number(*text);
+    if (!value) {
         return std::nullopt;
     }
-    return rules::time_point{std::chrono::seconds{value}};
+    return rules::time_point{std::chrono::seconds{*value}};
 }
 
 } // namespace

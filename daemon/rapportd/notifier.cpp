@@ -11,7 +11,6 @@
 #include <boost/asio/strand.hpp>
 
 #include <algorithm>
-#include <charconv>
 #include <random>
 
 namespace rapport::daemon {
@@ -22,19 +21,6 @@ using steady = std::chrono::steady_clock;
 constexpr int batch_size = 64;
 // Cursors live in the store's cursor table under this owner, keyed by receiver URL.
 constexpr std::string_view cursor_owner = "notify";
-
-rules::time_point system_now() {
-    return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
-}
-
-std::optional<std::int64_t> parse_seq(std::string_view text) {
-    std::int64_t value = 0;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (ec != std::errc{} || end != text.data() + text.size() || value < 0) {
-        return std::nullopt;
-    }
-    return value;
-}
 
 } // namespace
 
@@ -87,7 +73,7 @@ struct notifier::impl : std::enable_shared_from_this<impl> {
           observer(std::move(on_event)),
           random(std::random_device{}()) {
         if (!options.now) {
-            options.now = system_now;
+            options.now = now_seconds;
         }
         for (auto& t : targets) {
             receivers.push_back(
@@ -125,7 +111,7 @@ struct notifier::impl : std::enable_shared_from_this<impl> {
                 return saved.error;
             }
             if (saved.value) {
-                if (auto seq = parse_seq(*saved.value)) {
+                if (auto seq = parse_whole_number(*saved.value)) {
                     cursors[i] = *seq;
                     continue;
                 }

@@ -9,7 +9,6 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
-#include <charconv>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -1529,11 +1528,8 @@ struct sqlite_store::impl {
             s.bind(2, f.insight);
             const int rc = s.step();
             if (rc == SQLITE_ROW) {
-                std::int64_t last = 0;
-                const std::string value = s.text(0);
-                const auto [end, ec] =
-                    std::from_chars(value.data(), value.data() + value.size(), last);
-                if (ec == std::errc{} && last >= seconds_of(f.slot)) {
+                const auto last = parse_whole_number(s.text(0));
+                if (last && *last >= seconds_of(f.slot)) {
                     return {}; // this slot (or a later one) was asked already
                 }
             } else if (rc != SQLITE_DONE) {
@@ -2046,9 +2042,8 @@ std::optional<std::int64_t> parse_sequence_cursor(const std::optional<std::strin
     if (!cursor) {
         return std::nullopt;
     }
-    std::int64_t value = 0;
-    const auto [end, ec] = std::from_chars(cursor->data(), cursor->data() + cursor->size(), value);
-    if (ec != std::errc{} || end != cursor->data() + cursor->size() || value < 1) {
+    const auto value = parse_whole_number(*cursor);
+    if (!value || *value < 1) {
         error = "bad cursor '" + *cursor + "'";
     }
     return value;

@@ -1,6 +1,7 @@
 #include "daemon/store/store.hpp"
 
 #include <array>
+#include <charconv>
 #include <utility>
 
 namespace rapport::daemon {
@@ -54,6 +55,19 @@ std::optional<rules::draft_kind> parse_draft_kind(std::string_view s) {
         }
     }
     return std::nullopt;
+}
+
+rules::time_point now_seconds() {
+    return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+}
+
+std::optional<std::int64_t> parse_whole_number(std::string_view text) {
+    std::int64_t value = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || value < 0) {
+        return std::nullopt;
+    }
+    return value;
 }
 
 ingest_request make_ingest_request(rules::message message,

@@ -19,6 +19,13 @@
 
 namespace rapport::daemon {
 
+/// Now, in the whole seconds the store keeps.
+[[nodiscard]] rules::time_point now_seconds();
+
+/// A non-negative whole number written in decimal and nothing else (cursors, query
+/// parameters, stored positions); nullopt for anything else.
+[[nodiscard]] std::optional<std::int64_t> parse_whole_number(std::string_view text);
+
 /// The life of a draft (CONTRACT §8).
 enum class draft_state {
     pending,

@@ -2,11 +2,10 @@
 // tests/data/telegram POSTed to /hooks/tg with Telegram's secret-token header, and
 // rapport-telegram-fake as the account's api_base_url, checking every sendMessage.
 #include "tests/integration/rapportd_fixture.hpp"
+#include "tests/support/read_file.hpp"
 
-#include <fstream>
 #include <optional>
 #include <set>
-#include <sstream>
 
 namespace {
 
@@ -18,11 +17,10 @@ constexpr const char* bot_token = "7000000001:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw
 constexpr const char* hook_secret = "hook-secret_0123456789";
 
 std::string fixture(const std::string& name) {
-    std::ifstream in(std::string(RAPPORT_SOURCE_DIR) + "/tests/data/telegram/" + name);
-    EXPECT_TRUE(in) << name;
-    std::ostringstream out;
-    out << in.rdbuf();
-    return out.str();
+    const auto text = rapport::testing::read_file(std::string(RAPPORT_SOURCE_DIR) +
+                                                  "/tests/data/telegram/" + name);
+    EXPECT_TRUE(text) << name;
+    return text.value_or("");
 }
 
 class telegram_fixture : public rapportd_fixture {
@@ -37,10 +35,7 @@ protected:
         ASSERT_TRUE(line) << fake_->log_text();
         fake_port_ = static_cast<std::uint16_t>(std::stoi(line->substr(line->rfind('=') + 1)));
         // The generic account of the shared config stays; the telegram one joins it.
-        std::ifstream in(dir_ / "rapport.yaml");
-        std::ostringstream yaml;
-        yaml << in.rdbuf();
-        write("rapport.yaml", yaml.str() +
+        write("rapport.yaml", rapport::testing::read_file(dir_ / "rapport.yaml").value_or("") +
                                   "  - {id: tg, platform: telegram, bot_token: tg-token, "
                                   "webhook_secret: tg-hook, bot_username: AcmeHelpBot,\n"
                                   "     api_base_url: \"http://127.0.0.1:" +

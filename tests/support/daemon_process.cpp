@@ -1,12 +1,13 @@
 #include "tests/support/daemon_process.hpp"
 
+#include "tests/support/read_file.hpp"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <csignal>
-#include <fstream>
 #include <sstream>
 #include <thread>
 
@@ -36,8 +37,8 @@ daemon_process::daemon_process(std::vector<std::string> argv,
                 // As systemd sets it: the device and inode of the stream stderr writes to.
                 struct stat st {};
                 fstat(fd, &st);
-                journal_stream = "JOURNAL_STREAM=" + std::to_string(st.st_dev) + ":" +
-                                 std::to_string(st.st_ino);
+                journal_stream =
+                    "JOURNAL_STREAM=" + std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino);
                 putenv(journal_stream.data());
                 continue;
             }
@@ -61,10 +62,7 @@ daemon_process::~daemon_process() {
 }
 
 std::string daemon_process::log_text() const {
-    std::ifstream in(log_);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
+    return read_file(log_).value_or("");
 }
 
 std::optional<std::string> daemon_process::wait_for_log(const std::string& text,

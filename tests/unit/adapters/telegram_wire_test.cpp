@@ -1,11 +1,9 @@
 // How Telegram Updates become Messages (or are ignored), and the sendMessage body
 // (PLATFORMS.md §6, adapters/telegram/wire.hpp). Updates come from tests/data/telegram.
 #include "adapters/telegram/wire.hpp"
+#include "tests/support/read_file.hpp"
 
 #include <gtest/gtest.h>
-
-#include <fstream>
-#include <sstream>
 
 namespace rapport::adapters::telegram {
 namespace {
@@ -15,11 +13,10 @@ using outcome = update_result::outcome;
 const bot_identity bot{"AcmeHelpBot", 7000000001};
 
 std::string fixture(const std::string& name) {
-    std::ifstream in(std::string(RAPPORT_SOURCE_DIR) + "/tests/data/telegram/" + name);
-    EXPECT_TRUE(in) << name;
-    std::ostringstream out;
-    out << in.rdbuf();
-    return out.str();
+    const auto text = rapport::testing::read_file(std::string(RAPPORT_SOURCE_DIR) +
+                                                  "/tests/data/telegram/" + name);
+    EXPECT_TRUE(text) << name;
+    return text.value_or("");
 }
 
 update_result parse(const std::string& name, const bot_identity& as = bot) {
@@ -195,15 +192,12 @@ TEST(telegram_wire, send_message_bodies_thread_with_reply_parameters) {
     m.chat_id = "-1001234567890";
     m.text = "Sorry \"Ana\"\n";
     m.reply_to_message_id = 1187;
-    EXPECT_EQ(
-        send_message_body(m),
-        R"({"chat_id":-1001234567890,"text":"Sorry \"Ana\"\n",)"
-        R"("reply_parameters":{"message_id":1187}})");
+    EXPECT_EQ(send_message_body(m), R"({"chat_id":-1001234567890,"text":"Sorry \"Ana\"\n",)"
+                                    R"("reply_parameters":{"message_id":1187}})");
     m.allow_sending_without_reply = true;
-    EXPECT_EQ(
-        send_message_body(m),
-        R"({"chat_id":-1001234567890,"text":"Sorry \"Ana\"\n",)"
-        R"("reply_parameters":{"message_id":1187,"allow_sending_without_reply":true}})");
+    EXPECT_EQ(send_message_body(m),
+              R"({"chat_id":-1001234567890,"text":"Sorry \"Ana\"\n",)"
+              R"("reply_parameters":{"message_id":1187,"allow_sending_without_reply":true}})");
     m.reply_to_message_id.reset();
     m.chat_id = "@acmenews";
     EXPECT_EQ(send_message_body(m), R"({"chat_id":"@acmenews","text":"Sorry \"Ana\"\n"})");
