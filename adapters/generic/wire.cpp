@@ -1,5 +1,6 @@
 #include "adapters/generic/wire.hpp"
 
+#include "adapters/common/signature.hpp"
 #include "rules/json_text.hpp"
 
 #include <boost/json.hpp>
@@ -63,6 +64,31 @@ std::optional<std::string> sent_id(std::string_view response_body) {
         return std::to_string(id->get_uint64());
     }
     return std::nullopt;
+}
+
+webhook_result hook_reader::read(const webhook_request& request) const {
+    if (request.method != "POST") {
+        webhook_result r;
+        r.what = webhook_result::outcome::method_not_allowed;
+        r.detail = "generic webhooks are POSTed";
+        return r;
+    }
+    const auto problem = verify_rapport_signature(
+        secret_, request.header("X-Rapport-Timestamp").value_or(""),
+        request.header("X-Rapport-Signature").value_or(""), request.body, request.now);
+    if (problem != signature_problem::none) {
+        return webhook_result::rejected_because(
+            std::string(to_string(problem)),
+            "signature check failed: " + std::string(to_string(problem)));
+    }
+    auto parsed = parse_webhook(request.body, account_);
+    if (!parsed.message) {
+        return webhook_result::invalid_because(std::move(parsed.error));
+    }
+    webhook_result r;
+    r.what = webhook_result::outcome::messages;
+    r.messages.push_back(std::move(*parsed.message));
+    return r;
 }
 
 } // namespace rapport::adapters::generic

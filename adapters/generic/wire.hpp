@@ -2,6 +2,7 @@
 // connects anything that can sign a request, such as a site's own chat.
 #pragma once
 
+#include "adapters/common/webhook.hpp"
 #include "rules/message.hpp"
 
 #include <optional>
@@ -14,6 +15,18 @@ namespace rapport::adapters::generic {
 /// account's config, whatever the body says.
 [[nodiscard]] rules::message_parse_result parse_webhook(std::string_view body,
                                                         std::string_view account);
+
+/// A generic account's webhooks: the Rapport signature (CONTRACT §5.3), then one Message.
+class hook_reader final : public webhook_reader {
+public:
+    hook_reader(std::string account, std::string secret)
+        : account_(std::move(account)), secret_(std::move(secret)) {}
+    [[nodiscard]] webhook_result read(const webhook_request& request) const override;
+
+private:
+    std::string account_;
+    std::string secret_;
+};
 
 /// What Rapport POSTs to an account's reply_url once a draft is approved (CONTRACT §9).
 struct reply {

@@ -396,4 +396,36 @@ std::optional<std::string_view> utf16_slice(std::string_view utf8,
     }
 }
 
+webhook_result hook_reader::read(const webhook_request& request) const {
+    if (request.method != "POST") {
+        webhook_result r;
+        r.what = webhook_result::outcome::method_not_allowed;
+        r.detail = "telegram webhooks are POSTed";
+        return r;
+    }
+    const auto problem = check_secret_token(webhook_secret_, request.header(secret_token_header));
+    if (problem != signature_problem::none) {
+        // "missing_signature" / "bad_signature", as for every platform's refusals.
+        return webhook_result::rejected_because(
+            std::string(to_string(problem)),
+            "secret token check failed: " + std::string(to_string(problem)));
+    }
+    update_result update = parse_update(request.body, account_, bot_);
+    webhook_result r;
+    switch (update.what) {
+        case update_result::outcome::message:
+            r.what = webhook_result::outcome::messages;
+            r.messages.push_back(std::move(*update.message));
+            return r;
+        case update_result::outcome::ignored:
+            // Acknowledged, or Telegram would deliver it again and again.
+            r.what = webhook_result::outcome::messages;
+            r.ignored.push_back(std::move(update.reason));
+            return r;
+        case update_result::outcome::invalid:
+            break;
+    }
+    return webhook_result::invalid_because(std::move(update.reason));
+}
+
 } // namespace rapport::adapters::telegram

@@ -20,6 +20,7 @@
 #pragma once
 
 #include "adapters/common/signature.hpp"
+#include "adapters/common/webhook.hpp"
 #include "rules/message.hpp"
 
 #include <cstdint>
@@ -74,6 +75,21 @@ struct update_result {
 [[nodiscard]] update_result parse_update(std::string_view body,
                                          std::string_view account,
                                          const bot_identity& bot);
+
+/// A Telegram account's webhooks: the secret-token header, then one Update.
+class hook_reader final : public webhook_reader {
+public:
+    hook_reader(std::string account, std::string webhook_secret, bot_identity bot)
+        : account_(std::move(account)),
+          webhook_secret_(std::move(webhook_secret)),
+          bot_(std::move(bot)) {}
+    [[nodiscard]] webhook_result read(const webhook_request& request) const override;
+
+private:
+    std::string account_;
+    std::string webhook_secret_;
+    bot_identity bot_;
+};
 
 /// The `sendMessage` parameters Rapport uses.
 struct send_message {

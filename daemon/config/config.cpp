@@ -44,6 +44,43 @@ bool approver::decides_for(const std::optional<std::string>& team) const {
     return !team || sees_all_teams() || std::find(teams.begin(), teams.end(), *team) != teams.end();
 }
 
+std::vector<std::pair<std::string_view, const secret_ref*>> account::secrets() const {
+    std::vector<std::pair<std::string_view, const secret_ref*>> out;
+    const auto add = [&out](std::string_view key, const std::optional<secret_ref>& ref) {
+        if (ref) {
+            out.emplace_back(key, &*ref);
+        }
+    };
+    add("secret", secret);
+    add("bot_token", bot_token);
+    add("access_token", access_token);
+    add("webhook_secret", webhook_secret);
+    add("signing_secret", signing_secret);
+    add("app_secret", app_secret);
+    add("verify_token", verify_token);
+    add("whatsapp_token", whatsapp_token);
+    add("consumer_key", consumer_key);
+    add("consumer_secret", consumer_secret);
+    add("access_token_secret", access_token_secret);
+    return out;
+}
+
+std::string_view default_api_base_url(std::string_view platform) {
+    if (platform == "telegram") {
+        return "https://api.telegram.org";
+    }
+    if (platform == "slack") {
+        return "https://slack.com/api";
+    }
+    if (platform == "meta") {
+        return "https://graph.facebook.com/v21.0";
+    }
+    if (platform == "x") {
+        return "https://api.x.com";
+    }
+    return {};
+}
+
 const account* find_account(const config& c, std::string_view id) {
     const auto it = std::find_if(c.accounts.begin(), c.accounts.end(),
                                  [id](const account& a) { return a.id == id; });
@@ -324,6 +361,11 @@ private:
                 if (const auto b = y_.boolean(e.value, setting)) {
                     a.admin = *b;
                 }
+            } else if (e.key == "slack_user") {
+                if (auto user = slack_id(e.value, setting, "U or W")) {
+                    first_seen(slack_users_, *user, e.value, "Slack user");
+                    a.slack_user = std::move(*user);
+                }
             } else {
                 unhandled(e, "approvers[]");
             }
@@ -470,29 +512,58 @@ private:
                     length_limits_.push_back(
                         {a.platform, a.id, *a.max_length, setting, yaml_reader::position(e.value)});
                 }
-            } else if (e.key == "bot_token" || e.key == "webhook_secret" ||
-                       e.key == "bot_username" || e.key == "api_base_url") {
-                read_telegram_key(e, setting, a);
-            } else {
-                unhandled(e, "accounts[]");
+            } else if (belongs_to_platform(e, setting, a.platform)) {
+                read_platform_key(e, setting, a);
             }
+        }
+        if (a.platform == "telegram" && a.updates == "webhook" && !has_key(*es, "webhook_secret")) {
+            y_.error(n, "'" + what +
+                            "' is missing required key 'webhook_secret' (required for "
+                            "telegram accounts in webhook mode; set 'updates: polling' for a host "
+                            "without a public URL)");
         }
         c_.accounts.push_back(std::move(a));
     }
 
-    // The keys of a telegram account; on any other platform they would be ignored, so they
-    // are errors there.
-    void read_telegram_key(const yaml_reader::entry& e, const std::string& setting, account& a) {
-        if (!a.platform.empty() && a.platform != "telegram") {
-            y_.error(e.value, "'" + setting + "' applies to telegram accounts only, and this "
-                              "account's platform is " + a.platform);
-            return;
+    // A key some platforms have and others not: on an account of another platform it would be
+    // silently ignored, so it is an error there.
+    bool belongs_to_platform(const yaml_reader::entry& e,
+                             const std::string& setting,
+                             const std::string& platform) {
+        const config_property* p = find_config_property("accounts[]." + e.key);
+        if (p == nullptr) {
+            unhandled(e, "accounts[]");
+            return false;
         }
-        if (e.key == "bot_token") {
-            a.bot_token = secret(e, setting);
-        } else if (e.key == "webhook_secret") {
-            a.webhook_secret = secret(e, setting);
-        } else if (e.key == "bot_username") {
+        if (platform.empty() || p->platforms.empty() ||
+            std::find(p->platforms.begin(), p->platforms.end(), platform) != p->platforms.end()) {
+            return true;
+        }
+        y_.error(e.value, "'" + setting + "' applies to " + join_platforms(p->platforms) +
+                              " accounts only, and this account's platform is " + platform);
+        return false;
+    }
+
+    void read_platform_key(const yaml_reader::entry& e, const std::string& setting, account& a) {
+        const std::string& k = e.key;
+        std::optional<secret_ref>* secret_key = k == "bot_token"         ? &a.bot_token
+                                                : k == "access_token"    ? &a.access_token
+                                                : k == "webhook_secret"  ? &a.webhook_secret
+                                                : k == "signing_secret"  ? &a.signing_secret
+                                                : k == "app_secret"      ? &a.app_secret
+                                                : k == "verify_token"    ? &a.verify_token
+                                                : k == "whatsapp_token"  ? &a.whatsapp_token
+                                                : k == "consumer_key"    ? &a.consumer_key
+                                                : k == "consumer_secret" ? &a.consumer_secret
+                                                : k == "access_token_secret"
+                                                    ? &a.access_token_secret
+                                                    : nullptr;
+        if (secret_key != nullptr) {
+            *secret_key = secret(e, setting);
+        } else if (k == "updates") {
+            // A bad mode was reported; unknown, it asks for nothing more.
+            a.updates = choice(e.value, "accounts[].updates", setting).value_or("");
+        } else if (k == "bot_username") {
             if (auto name = text(e.value, setting)) {
                 // Written as people write it, with or without the '@'.
                 std::string_view n = *name;
@@ -505,21 +576,77 @@ private:
                                (c >= '0' && c <= '9') || c == '_';
                     });
                 if (!valid) {
-                    y_.error(e.value, "'" + setting + "' must be a Telegram username (5-32 of "
-                                      "a-z, A-Z, 0-9 and _), got '" + *name + "'");
+                    y_.error(e.value, "'" + setting +
+                                          "' must be a Telegram username (5-32 of "
+                                          "a-z, A-Z, 0-9 and _), got '" +
+                                          *name + "'");
                 } else {
                     a.bot_username = std::string(n);
                 }
             }
-        } else if (auto base = url(e.value, setting)) {
-            // The bot's token and the method are appended as path segments.
-            if (base->find_first_of("?#") != std::string::npos) {
-                y_.error(e.value, "'" + setting + "' must not have a query or fragment (Rapport "
-                                  "appends /bot<token>/<method> to it)");
-            } else {
-                a.api_base_url = std::move(*base);
+        } else if (k == "bot_user_id") {
+            a.bot_user_id = slack_id(e.value, setting, "U, W or B");
+        } else if (k == "approvals_channel") {
+            a.approvals_channel = slack_id(e.value, setting, "C or G");
+        } else if (k == "page_id" || k == "instagram_id" || k == "user_id") {
+            if (auto id = numeric_id(e.value, setting)) {
+                (k == "page_id"        ? a.page_id
+                 : k == "instagram_id" ? a.instagram_id
+                                       : a.user_id) = std::move(id);
             }
+        } else if (k == "api_base_url") {
+            if (auto base = url(e.value, setting)) {
+                // Paths (and for Telegram the token) are appended to it.
+                if (base->find_first_of("?#") != std::string::npos) {
+                    y_.error(e.value, "'" + setting +
+                                          "' must not have a query or fragment "
+                                          "(Rapport appends API paths to it)");
+                } else {
+                    while (base->ends_with('/')) {
+                        base->pop_back();
+                    }
+                    a.api_base_url = std::move(*base);
+                }
+            }
+        } else {
+            unhandled(e, "accounts[]");
         }
+    }
+
+    // Slack ids are upper-case letters and digits after a one-letter type prefix.
+    std::optional<std::string> slack_id(const YAML::Node& n,
+                                        const std::string& setting,
+                                        std::string_view prefixes) {
+        auto id = text(n, setting);
+        if (!id) {
+            return std::nullopt;
+        }
+        const bool valid = id->size() >= 3 && prefixes.find(id->front()) != std::string::npos &&
+                           std::all_of(id->begin(), id->end(), [](char c) {
+                               return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+                           });
+        if (!valid) {
+            y_.error(n, "'" + setting + "' must be a Slack id starting with " +
+                            std::string(prefixes) + " (upper-case letters and digits), got '" +
+                            *id + "'");
+            return std::nullopt;
+        }
+        return id;
+    }
+
+    // Page, Instagram and X user ids are decimal numbers; YAML may read them as integers, so
+    // they are taken as written.
+    std::optional<std::string> numeric_id(const YAML::Node& n, const std::string& setting) {
+        auto id = text(n, setting);
+        if (!id) {
+            return std::nullopt;
+        }
+        if (id->empty() || id->size() > 30 ||
+            !std::all_of(id->begin(), id->end(), [](char c) { return c >= '0' && c <= '9'; })) {
+            y_.error(n, "'" + setting + "' must be a numeric id (digits only), got '" + *id + "'");
+            return std::nullopt;
+        }
+        return id;
     }
 
     // The evaluator keeps one limit per platform, so two accounts of a platform cannot have
@@ -572,7 +699,9 @@ private:
                 continue;
             }
             const std::string_view key = config_key_of(p.name);
-            const bool for_platform = !platform.empty() && p.required_for_platform == platform;
+            const bool for_platform =
+                !platform.empty() && std::find(p.required_for.begin(), p.required_for.end(),
+                                               platform) != p.required_for.end();
             if ((!p.required && !for_platform) || has_key(es, key)) {
                 continue;
             }
@@ -863,6 +992,7 @@ private:
     std::filesystem::path base_;
     config c_;
     std::map<std::string, int, std::less<>> approver_names_;
+    std::map<std::string, int, std::less<>> slack_users_;
     std::map<std::string, int, std::less<>> account_ids_;
     std::map<std::string, std::string, std::less<>> token_owners_;
     std::vector<length_limit_entry> length_limits_;

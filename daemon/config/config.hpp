@@ -16,6 +16,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace rapport::daemon {
@@ -76,6 +77,8 @@ struct approver {
     std::vector<std::string> teams;
     /// May pause and resume sending.
     bool admin = false;
+    /// Their Slack user id, for decisions made with Slack buttons.
+    std::optional<std::string> slack_user;
 
     /// True when `teams` contains `"*"`.
     [[nodiscard]] bool sees_all_teams() const;
@@ -134,17 +137,55 @@ struct account {
     /// are per platform, so accounts of one platform that give it must agree.
     std::optional<std::size_t> max_length;
 
-    // ---- telegram ----
-    /// The bot's token from @BotFather; required for `telegram` (it is in every API URL).
-    std::optional<secret_ref> bot_token;
-    /// The `secret_token` given to setWebhook, checked on every webhook; required for
-    /// `telegram`.
-    std::optional<secret_ref> webhook_secret;
-    /// The bot's username without '@' (mentions of it address the bot); required for
-    /// `telegram`.
-    std::optional<std::string> bot_username;
-    /// The Bot API's base URL; unset means https://api.telegram.org (telegram only).
+    // ---- keys of several platforms ----
+    /// The platform API's base URL; unset means the platform's own (see default_api_base_url).
     std::optional<std::string> api_base_url;
+    /// telegram: the bot's token from @BotFather (it is in every API URL). slack: the app's
+    /// bot token (xoxb-...). Required for both.
+    std::optional<secret_ref> bot_token;
+    /// meta: the Page access token; x: the brand account's OAuth 1.0a access token.
+    std::optional<secret_ref> access_token;
+
+    // ---- telegram ----
+    /// "webhook" (Telegram POSTs updates to /hooks/{id}) or "polling" (getUpdates).
+    std::string updates = "webhook";
+    /// The `secret_token` given to setWebhook, checked on every webhook; required in webhook
+    /// mode.
+    std::optional<secret_ref> webhook_secret;
+    /// The bot's username without '@' (mentions of it address the bot); required.
+    std::optional<std::string> bot_username;
+
+    // ---- slack ----
+    /// The app's signing secret (X-Slack-Signature); required.
+    std::optional<secret_ref> signing_secret;
+    /// The bot's own user id; its messages are never answered.
+    std::optional<std::string> bot_user_id;
+    /// Where new drafts are posted with Approve / Edit / Reject buttons; unset: not an
+    /// approval surface.
+    std::optional<std::string> approvals_channel;
+
+    // ---- meta ----
+    /// The app secret (X-Hub-Signature-256); required.
+    std::optional<secret_ref> app_secret;
+    /// The verify token of the GET handshake; required.
+    std::optional<secret_ref> verify_token;
+    /// The WhatsApp Cloud API token; unset means access_token.
+    std::optional<secret_ref> whatsapp_token;
+    /// The Page's and the Instagram account's own ids: their own messages are echoes.
+    std::optional<std::string> page_id;
+    std::optional<std::string> instagram_id;
+
+    // ---- x ----
+    /// OAuth 1.0a consumer key and secret (the secret also answers CRC challenges and checks
+    /// webhook signatures), the access token secret; all required, with access_token.
+    std::optional<secret_ref> consumer_key;
+    std::optional<secret_ref> consumer_secret;
+    std::optional<secret_ref> access_token_secret;
+    /// The brand account's user id; required.
+    std::optional<std::string> user_id;
+
+    /// Every secret this account names, with its key: what start-up resolves.
+    [[nodiscard]] std::vector<std::pair<std::string_view, const secret_ref*>> secrets() const;
 
     friend bool operator==(const account&, const account&) = default;
 };
@@ -169,6 +210,10 @@ struct config {
 
     friend bool operator==(const config&, const config&) = default;
 };
+
+/// The API base URL a platform's adapter uses when `api_base_url` is unset; empty for
+/// platforms without one.
+[[nodiscard]] std::string_view default_api_base_url(std::string_view platform);
 
 /// Looks up an environment variable; nullopt when it is not set.
 using env_lookup = std::function<std::optional<std::string>(const std::string& name)>;

@@ -38,6 +38,19 @@ std::string bool_text(bool b) {
     return b ? "true" : "false";
 }
 
+} // namespace
+
+std::string join_platforms(const std::vector<std::string>& platforms) {
+    std::string out;
+    for (std::size_t i = 0; i < platforms.size(); ++i) {
+        out += i == 0 ? "" : i + 1 == platforms.size() ? " and " : ", ";
+        out += platforms[i];
+    }
+    return out;
+}
+
+namespace {
+
 std::vector<config_property> build_properties() {
     // Defaults are rendered from a default-constructed config, so the struct's member
     // initializers are the one place each default is written.
@@ -119,6 +132,10 @@ std::vector<config_property> build_properties() {
          .kind = value_kind::boolean,
          .description = "May pause and resume sending.",
          .default_json = bool_text(p.admin)},
+        {.name = "approvers[].slack_user",
+         .kind = value_kind::text,
+         .description = "This approver's Slack user id (U0123ABCD): their clicks on a draft "
+                        "posted to a Slack approvals channel decide as them, with their teams."},
         {.name = "approval",
          .kind = value_kind::section,
          .description = "How drafts are decided on and announced."},
@@ -184,13 +201,13 @@ std::vector<config_property> build_properties() {
          .kind = value_kind::secret,
          .description = "Secret holding the account's credentials (for generic: the HMAC key "
                         "of its webhooks and replies).",
-         .required_for_platform = "generic",
+         .required_for = {"generic"},
          .needs_restart = true,
          .is_secret = true},
         {.name = "accounts[].reply_url",
          .kind = value_kind::http_url,
          .description = "Where approved replies are POSTed: https, or http to a loopback host.",
-         .required_for_platform = "generic",
+         .required_for = {"generic"},
          .needs_restart = true},
         {.name = "accounts[].idempotent",
          .kind = value_kind::boolean,
@@ -215,19 +232,39 @@ std::vector<config_property> build_properties() {
          .minimum = 1,
          .maximum = 100000,
          .needs_restart = true},
+        {.name = "accounts[].api_base_url",
+         .kind = value_kind::http_url,
+         .description = "The platform API's address, for a local API server, a proxy or tests: "
+                        "https, or http to a loopback host.",
+         .default_text = "telegram https://api.telegram.org, slack https://slack.com/api, meta "
+                         "https://graph.facebook.com/v21.0, x https://api.x.com",
+         .platforms = {"telegram", "slack", "meta", "x"},
+         .needs_restart = true},
         {.name = "accounts[].bot_token",
          .kind = value_kind::secret,
          .description = "Telegram: secret holding the bot's token from @BotFather (it is part "
-                        "of every Bot API URL, so it never appears in logs or errors).",
-         .required_for_platform = "telegram",
+                        "of every Bot API URL, so it never appears in logs or errors). Slack: "
+                        "secret holding the app's bot token (xoxb-...).",
+         .platforms = {"telegram", "slack"},
+         .required_for = {"telegram", "slack"},
          .needs_restart = true,
          .is_secret = true},
+        {.name = "accounts[].updates",
+         .kind = value_kind::choice,
+         .description = "Telegram: how updates arrive. webhook: Telegram POSTs them to "
+                        "/hooks/{id} (setWebhook with a secret_token); polling: Rapport asks "
+                        "with getUpdates, for hosts without a public URL, and keeps the offset "
+                        "in its store.",
+         .default_json = json_string(a.updates),
+         .choices = {"webhook", "polling"},
+         .platforms = {"telegram"},
+         .needs_restart = true},
         {.name = "accounts[].webhook_secret",
          .kind = value_kind::secret,
          .description = "Telegram: secret holding the secret_token given to setWebhook (1-256 "
                         "of A-Z, a-z, 0-9, _ and -); webhooks without it in "
-                        "X-Telegram-Bot-Api-Secret-Token get 401.",
-         .required_for_platform = "telegram",
+                        "X-Telegram-Bot-Api-Secret-Token get 401. Required in webhook mode.",
+         .platforms = {"telegram"},
          .needs_restart = true,
          .is_secret = true},
         {.name = "accounts[].bot_username",
@@ -235,13 +272,103 @@ std::vector<config_property> build_properties() {
          .description = "Telegram: the bot's username, with or without '@'; group messages "
                         "that mention it (or reply to the bot) are for Rapport, the rest of "
                         "a group's talk is not.",
-         .required_for_platform = "telegram",
+         .platforms = {"telegram"},
+         .required_for = {"telegram"},
          .needs_restart = true},
-        {.name = "accounts[].api_base_url",
-         .kind = value_kind::http_url,
-         .description = "Telegram: the Bot API's address, for a local Bot API server, a proxy "
-                        "or tests: https, or http to a loopback host.",
-         .default_text = "https://api.telegram.org",
+        {.name = "accounts[].signing_secret",
+         .kind = value_kind::secret,
+         .description = "Slack: secret holding the app's signing secret; every Events API and "
+                        "interactivity request must carry a valid X-Slack-Signature made with "
+                        "it within five minutes.",
+         .platforms = {"slack"},
+         .required_for = {"slack"},
+         .needs_restart = true,
+         .is_secret = true},
+        {.name = "accounts[].bot_user_id",
+         .kind = value_kind::text,
+         .description = "Slack: the bot's user id (U...); its own messages are never answered. "
+                        "Messages carrying a bot_id are ignored in any case.",
+         .platforms = {"slack"},
+         .needs_restart = true},
+        {.name = "accounts[].approvals_channel",
+         .kind = value_kind::text,
+         .description = "Slack: a channel id (C...) where each new draft is posted with "
+                        "Approve, Edit and Reject buttons for approvers (approvers[].slack_user); "
+                        "unset: this account is not an approval surface.",
+         .platforms = {"slack"},
+         .needs_restart = true},
+        {.name = "accounts[].app_secret",
+         .kind = value_kind::secret,
+         .description = "Meta: secret holding the app secret; every webhook must carry a valid "
+                        "X-Hub-Signature-256 made with it.",
+         .platforms = {"meta"},
+         .required_for = {"meta"},
+         .needs_restart = true,
+         .is_secret = true},
+        {.name = "accounts[].verify_token",
+         .kind = value_kind::secret,
+         .description = "Meta: secret holding the verify token entered in the app's webhook "
+                        "settings; the GET verification handshake must present it.",
+         .platforms = {"meta"},
+         .required_for = {"meta"},
+         .needs_restart = true,
+         .is_secret = true},
+        {.name = "accounts[].access_token",
+         .kind = value_kind::secret,
+         .description = "Meta: secret holding the Page access token (Messenger, Page comments, "
+                        "Instagram). X: secret holding the brand account's OAuth 1.0a access "
+                        "token.",
+         .platforms = {"meta", "x"},
+         .required_for = {"meta", "x"},
+         .needs_restart = true,
+         .is_secret = true},
+        {.name = "accounts[].whatsapp_token",
+         .kind = value_kind::secret,
+         .description = "Meta: secret holding the WhatsApp Cloud API token (a system user's); "
+                        "unset: access_token is used for WhatsApp too.",
+         .platforms = {"meta"},
+         .needs_restart = true,
+         .is_secret = true},
+        {.name = "accounts[].page_id",
+         .kind = value_kind::text,
+         .description = "Meta: the Facebook Page's id; messages and comments by the Page itself "
+                        "(echoes) are never answered.",
+         .platforms = {"meta"},
+         .needs_restart = true},
+        {.name = "accounts[].instagram_id",
+         .kind = value_kind::text,
+         .description = "Meta: the Instagram professional account's id; its own comments and "
+                        "messages are never answered.",
+         .platforms = {"meta"},
+         .needs_restart = true},
+        {.name = "accounts[].consumer_key",
+         .kind = value_kind::secret,
+         .description = "X: secret holding the app's API key (OAuth 1.0a consumer key).",
+         .platforms = {"x"},
+         .required_for = {"x"},
+         .needs_restart = true,
+         .is_secret = true},
+        {.name = "accounts[].consumer_secret",
+         .kind = value_kind::secret,
+         .description = "X: secret holding the app's API key secret; it signs OAuth 1.0a "
+                        "requests, answers CRC challenges and checks x-twitter-webhooks-signature.",
+         .platforms = {"x"},
+         .required_for = {"x"},
+         .needs_restart = true,
+         .is_secret = true},
+        {.name = "accounts[].access_token_secret",
+         .kind = value_kind::secret,
+         .description = "X: secret holding the brand account's OAuth 1.0a access token secret.",
+         .platforms = {"x"},
+         .required_for = {"x"},
+         .needs_restart = true,
+         .is_secret = true},
+        {.name = "accounts[].user_id",
+         .kind = value_kind::text,
+         .description = "X: the brand account's numeric user id (for_user_id in webhooks); its "
+                        "own posts and messages are never answered.",
+         .platforms = {"x"},
+         .required_for = {"x"},
          .needs_restart = true},
     };
 }
@@ -269,8 +396,11 @@ std::string full_description(const config_property& p) {
             " Names a secret: the file <secrets_dir>/<name>, else the environment variable "
             "RAPPORT_SECRET_<NAME> (upper-cased, '-' as '_'); never the value itself.";
     }
-    if (!p.required_for_platform.empty()) {
-        text += " Required for " + p.required_for_platform + " accounts.";
+    if (!p.platforms.empty()) {
+        text += " Only for " + join_platforms(p.platforms) + " accounts.";
+    }
+    if (!p.required_for.empty()) {
+        text += " Required for " + join_platforms(p.required_for) + " accounts.";
     }
     if (!p.default_text.empty()) {
         text += " Default: " + p.default_text + ".";
@@ -302,16 +432,21 @@ boost::json::object section_schema(std::string_view name) {
     boost::json::array conditions;
     std::vector<std::string> platforms;
     for (const auto& child : config_properties()) {
-        if (config_parent_of(child.name) == name && !child.required_for_platform.empty() &&
-            std::find(platforms.begin(), platforms.end(), child.required_for_platform) ==
-                platforms.end()) {
-            platforms.push_back(child.required_for_platform);
+        if (config_parent_of(child.name) != name) {
+            continue;
+        }
+        for (const auto& platform : child.required_for) {
+            if (std::find(platforms.begin(), platforms.end(), platform) == platforms.end()) {
+                platforms.push_back(platform);
+            }
         }
     }
     for (const auto& platform : platforms) {
         boost::json::array keys;
         for (const auto& child : config_properties()) {
-            if (config_parent_of(child.name) == name && child.required_for_platform == platform) {
+            if (config_parent_of(child.name) == name &&
+                std::find(child.required_for.begin(), child.required_for.end(), platform) !=
+                    child.required_for.end()) {
                 keys.emplace_back(config_key_of(child.name));
             }
         }
@@ -565,8 +700,8 @@ std::string config_reference_markdown() {
         "| setting | type | default | restart | description |\n|---|---|---|---|---|\n";
     for (const auto& p : config_properties()) {
         std::string fallback = p.required ? "required" : "none";
-        if (!p.required_for_platform.empty()) {
-            fallback = "required for " + p.required_for_platform;
+        if (!p.required_for.empty()) {
+            fallback = "required for " + join_platforms(p.required_for);
         }
         const std::string& shown = !p.default_json.empty()   ? p.default_json
                                    : !p.default_text.empty() ? p.default_text

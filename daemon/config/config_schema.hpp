@@ -48,14 +48,20 @@ struct config_property {
     std::vector<std::string> choices{};
     /// The key must be present in its section (or list item).
     bool required = false;
-    /// Under `accounts[]`: required when the account's platform is this one.
-    std::string required_for_platform{};
+    /// Under `accounts[]`: the platforms the key belongs to; empty means every platform. On
+    /// an account of another platform the key is an error (it would be silently ignored).
+    std::vector<std::string> platforms{};
+    /// Under `accounts[]`: required when the account's platform is one of these.
+    std::vector<std::string> required_for{};
     /// A change takes effect only after a restart. SIGHUP reloads the playbooks (the files
     /// `playbooks` names), not the rest of the config file.
     bool needs_restart = true;
     /// Names a secret (kind `secret`); its value is never in the config, logs or errors.
     bool is_secret = false;
 };
+
+/// "a", "a and b", "a, b and c": platform lists in messages and docs.
+[[nodiscard]] std::string join_platforms(const std::vector<std::string>& platforms);
 
 /// Every setting, parents before their children, in the order the docs present them.
 /// Thread safety: built once on first use (a function-local static), then read-only.

@@ -2,10 +2,6 @@
 
 #include "adapters/common/https_client.hpp"
 #include "adapters/common/signature.hpp"
-#include "adapters/generic/sender.hpp"
-#include "adapters/generic/wire.hpp"
-#include "adapters/telegram/sender.hpp"
-#include "adapters/telegram/wire.hpp"
 #include "daemon/config/secrets.hpp"
 #include "daemon/http/server.hpp"
 #include "daemon/metrics/metrics.hpp"
@@ -14,6 +10,7 @@
 #include "daemon/rapportd/dispatcher.hpp"
 #include "daemon/rapportd/logging.hpp"
 #include "daemon/rapportd/notifier.hpp"
+#include "daemon/rapportd/platforms.hpp"
 #include "daemon/store/draft_json.hpp"
 #include "daemon/store/sqlite_store.hpp"
 #include "rules/evaluator.hpp"
@@ -215,19 +212,16 @@ bool daemon_state::resolve_secrets() {
         return lookup.value->reveal();
     };
     for (const auto& a : config_.accounts) {
-        if (a.secret) {
-            if (auto value = resolve(*a.secret, "account", a.id)) {
-                account_secrets_.emplace(a.id, std::move(*value));
+        secret_values values;
+        for (const auto& [key, ref] : a.secrets()) {
+            if (auto value = resolve(*ref, "account", a.id)) {
+                values.emplace(std::string(key), std::move(*value));
             }
         }
-        if (a.bot_token && a.webhook_secret) {
-            auto token = resolve(*a.bot_token, "account", a.id);
-            auto hook_secret = resolve(*a.webhook_secret, "account", a.id);
-            if (token && hook_secret) {
-                telegram_secrets_.emplace(
-                    a.id, telegram_secrets{std::move(*token), std::move(*hook_secret)});
-            }
+        if (auto reader = make_webhook_reader(a, values)) {
+            webhook_readers_.emplace(a.id, std::move(reader));
         }
+        account_secrets_.emplace(a.id, std::move(values));
     }
     for (const auto& a : config_.approvers) {
         if (auto value = resolve(a.token_secret, "approver", a.name)) {
@@ -269,18 +263,11 @@ std::vector<dispatch_account> daemon_state::dispatch_accounts(
         d.id = a.id;
         d.idempotent = a.idempotent;
         d.sends_per_minute = a.sends_per_minute;
-        const auto secret = account_secrets_.find(a.id);
-        const auto telegram = telegram_secrets_.find(a.id);
-        if (a.platform == "generic" && a.reply_url && secret != account_secrets_.end()) {
-            d.sender = std::make_shared<adapters::generic::reply_poster>(client, *a.reply_url,
-                                                                         secret->second);
-        } else if (a.platform == "telegram" && telegram != telegram_secrets_.end()) {
-            d.sender = std::make_shared<adapters::telegram::bot_api_sender>(
-                client, a.api_base_url.value_or("https://api.telegram.org"),
-                telegram->second.bot_token);
-        } else {
-            d.cannot_send_because = "sending to " + a.platform + " is not built yet";
-        }
+        const auto secrets = account_secrets_.find(a.id);
+        auto made = make_reply_sender(
+            a, secrets == account_secrets_.end() ? secret_values{} : secrets->second, client);
+        d.sender = std::move(made.sender);
+        d.cannot_send_because = std::move(made.cannot_send_because);
         out.push_back(std::move(d));
     }
     return out;
@@ -421,68 +408,14 @@ private:
     store& store_;
 };
 
+ingest_result ingest_failure(std::string why) {
+    ingest_result r;
+    r.status = ingest_status::failed;
+    r.error = std::move(why);
+    return r;
+}
+
 } // namespace
-
-daemon_state::hook_input daemon_state::read_generic_hook(const http_request& request,
-                                                         const std::string& account_id) {
-    const auto secret = account_secrets_.find(account_id);
-    const auto problem = adapters::verify_rapport_signature(
-        secret == account_secrets_.end() ? std::string_view() : secret->second,
-        request.headers.get("X-Rapport-Timestamp").value_or(""),
-        request.headers.get("X-Rapport-Signature").value_or(""), request.body, now_seconds());
-    if (problem != adapters::signature_problem::none) {
-        rejected_total_->with({account_id, std::string(adapters::to_string(problem))}).increment();
-        log_->warn("webhook_rejected account={} reason={} remote={}", account_id,
-                   adapters::to_string(problem), request.remote_address);
-        return json_error(401, "unauthorized",
-                          "signature check failed: " + std::string(adapters::to_string(problem)));
-    }
-    auto parsed = adapters::generic::parse_webhook(request.body, account_id);
-    if (!parsed.message) {
-        rejected_total_->with({account_id, "bad_request"}).increment();
-        return json_error(400, "bad_request", parsed.error);
-    }
-    return std::move(*parsed.message);
-}
-
-daemon_state::hook_input daemon_state::read_telegram_hook(const http_request& request,
-                                                          const account& a) {
-    namespace tg = adapters::telegram;
-    const auto secrets = telegram_secrets_.find(a.id);
-    const auto problem = tg::check_secret_token(
-        secrets == telegram_secrets_.end() ? std::string_view() : secrets->second.webhook_secret,
-        request.headers.get(tg::secret_token_header));
-    if (problem != adapters::signature_problem::none) {
-        // "missing_signature" / "bad_signature", as for every platform's refusals.
-        rejected_total_->with({a.id, std::string(adapters::to_string(problem))}).increment();
-        log_->warn("webhook_rejected account={} reason={} remote={}", a.id,
-                   adapters::to_string(problem), request.remote_address);
-        return json_error(
-            401, "unauthorized",
-            "secret token check failed: " + std::string(adapters::to_string(problem)));
-    }
-    tg::bot_identity bot;
-    bot.username = a.bot_username.value_or("");
-    if (secrets != telegram_secrets_.end()) {
-        bot.id = tg::bot_id_from_token(secrets->second.bot_token);
-    }
-    tg::update_result update = tg::parse_update(request.body, a.id, bot);
-    switch (update.what) {
-        case tg::update_result::outcome::message:
-            return std::move(*update.message);
-        case tg::update_result::outcome::ignored:
-            // Acknowledged, or Telegram would deliver it again and again.
-            ignored_total_->with({a.id, update.reason}).increment();
-            log_->debug("webhook_ignored account={} update_id={} reason={}", a.id,
-                        update.update_id.value_or(0), update.reason);
-            return http::json_response(200, "{\"status\":\"ignored\",\"reason\":\"" +
-                                                update.reason + "\"}");
-        case tg::update_result::outcome::invalid:
-            break;
-    }
-    rejected_total_->with({a.id, "bad_request"}).increment();
-    return json_error(400, "bad_request", update.reason);
-}
 
 net::awaitable<http_response> daemon_state::hook(http_request request, route_params params) {
     const auto started = std::chrono::steady_clock::now();
@@ -491,21 +424,80 @@ net::awaitable<http_response> daemon_state::hook(http_request request, route_par
     if (account == nullptr) {
         co_return json_error(404, "not_found", "no account '" + account_id + "' is configured");
     }
-    if (account->platform != "generic" && account->platform != "telegram") {
-        co_return json_error(404, "not_found",
-                             "account '" + account_id + "' is a " + account->platform +
-                                 " account; only generic and telegram webhooks are served so far");
+    const auto reader = webhook_readers_.find(account_id);
+    if (reader == webhook_readers_.end()) {
+        co_return json_error(
+            404, "not_found",
+            "account '" + account_id + "' is a " + account->platform +
+                " account that takes no webhooks" +
+                (account->platform == "telegram" ? " (it polls for updates)" : ""));
     }
-    if (request.method == "GET") {
-        co_return json_error(405, "method_not_allowed", account->platform + " webhooks are POSTed");
+    adapters::webhook_request in;
+    in.method = request.method;
+    in.body = request.body;
+    in.header = [&request](std::string_view name) { return request.headers.get(name); };
+    in.query = [&request](std::string_view name) { return request.query_value(name); };
+    in.now = now_seconds();
+    adapters::webhook_result read = reader->second->read(in);
+    using outcome = adapters::webhook_result::outcome;
+    switch (read.what) {
+        case outcome::answer: {
+            http_response answer;
+            answer.status = read.status;
+            answer.content_type = std::move(read.content_type);
+            answer.body = std::move(read.body);
+            co_return answer;
+        }
+        case outcome::rejected:
+            rejected_total_->with({account_id, read.reason}).increment();
+            log_->warn("webhook_rejected account={} reason={} remote={}", account_id, read.reason,
+                       request.remote_address);
+            co_return json_error(401, "unauthorized", read.detail);
+        case outcome::invalid:
+            rejected_total_->with({account_id, "bad_request"}).increment();
+            co_return json_error(400, "bad_request", read.detail);
+        case outcome::method_not_allowed:
+            co_return json_error(405, "method_not_allowed", read.detail);
+        case outcome::messages:
+            break;
     }
-    hook_input input = account->platform == "telegram" ? read_telegram_hook(request, *account)
-                                                       : read_generic_hook(request, account_id);
-    if (auto* answer = std::get_if<http_response>(&input)) {
-        co_return std::move(*answer);
+    for (const auto& reason : read.ignored) {
+        ignored_total_->with({account_id, reason}).increment();
+        log_->debug("webhook_ignored account={} reason={}", account_id, reason);
     }
-    rules::message message = std::get<rules::message>(std::move(input));
+    if (read.messages.empty()) {
+        // Acknowledged, or the platform would deliver it again and again.
+        std::string body = "{\"status\":\"ignored\",\"reason\":";
+        rules::append_json_string(body, read.ignored.empty() ? "empty" : read.ignored.front());
+        body += "}";
+        co_return http::json_response(200, std::move(body));
+    }
+    // Acknowledged only once every message in it is durable; a platform that redelivers after
+    // a 503 finds the ones already stored as duplicates.
+    bool stored = false;
+    std::string drafts;
+    for (auto& message : read.messages) {
+        const ingest_result result = co_await ingest_message(std::move(message), account_id);
+        if (result.status == ingest_status::failed) {
+            co_return json_error(503, "unavailable", result.error);
+        }
+        stored = stored || result.status == ingest_status::stored;
+        for (const auto& id : result.draft_ids) {
+            drafts += drafts.empty() ? "" : ",";
+            rules::append_json_string(drafts, id);
+        }
+    }
+    if (stored) {
+        ingest_seconds_->observe(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    }
+    co_return http::json_response(200, std::string("{\"status\":") +
+                                           (stored ? "\"stored\"" : "\"duplicate\"") +
+                                           ",\"drafts\":[" + drafts + "]}");
+}
 
+net::awaitable<ingest_result> daemon_state::ingest_message(rules::message message,
+                                                           std::string account_id) {
     const auto set = std::atomic_load(&playbooks_);
     const rules::time_point now = now_seconds();
     const rules::time_point at = message.created_at.value_or(now);
@@ -515,7 +507,7 @@ net::awaitable<http_response> daemon_state::hook(http_request request, route_par
         if (!question.ok()) {
             log_->error("insight_lookup_failed account={} error=\"{}\"", account_id,
                         question.error);
-            co_return json_error(503, "unavailable", "the store could not be read; retry later");
+            co_return ingest_failure("the store could not be read; retry later");
         }
         message.insight = question.value;
     }
@@ -524,7 +516,7 @@ net::awaitable<http_response> daemon_state::hook(http_request request, route_par
     rules::decision decision = evaluator_for(set).evaluate(message, history, at, &ledger);
     if (!history.error().empty()) {
         log_->error("history_failed account={} error=\"{}\"", account_id, history.error());
-        co_return json_error(503, "unavailable", "the store could not be read; retry later");
+        co_return ingest_failure("the store could not be read; retry later");
     }
     const std::string kind(rules::to_string(message.kind));
     const std::vector<std::string> matched = decision.matched;
@@ -539,16 +531,9 @@ net::awaitable<http_response> daemon_state::hook(http_request request, route_par
     if (result.status == ingest_status::failed) {
         log_->error("ingest_failed account={} id={} error=\"{}\"", account_id, message.id,
                     result.error);
-        co_return json_error(503, "unavailable", "the message could not be stored; retry later");
+        result.error = "the message could not be stored; retry later";
+        co_return result;
     }
-    std::string body = "{\"status\":";
-    body += result.status == ingest_status::duplicate ? "\"duplicate\"" : "\"stored\"";
-    body += ",\"drafts\":[";
-    for (std::size_t i = 0; i < result.draft_ids.size(); ++i) {
-        body += i > 0 ? "," : "";
-        rules::append_json_string(body, result.draft_ids[i]);
-    }
-    body += "]}";
     if (result.status == ingest_status::stored) {
         messages_total_->with({account_id, kind}).increment();
         for (const auto& rule : matched) {
@@ -566,12 +551,10 @@ net::awaitable<http_response> daemon_state::hook(http_request request, route_par
             log_->info("offer_skipped account={} id={} rule={} reason={}", account_id, message.id,
                        skip.rule, skip.reason);
         }
-        ingest_seconds_->observe(
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
         log_->debug("message_stored account={} id={} drafts={}", account_id, message.id,
                     result.draft_ids.size());
     }
-    co_return http::json_response(200, std::move(body));
+    co_return result;
 }
 
 net::awaitable<http_response> daemon_state::healthz(http_request, route_params) {

@@ -7,6 +7,7 @@
 #include "daemon/config/config.hpp"
 #include "daemon/http/router.hpp"
 #include "daemon/metrics/metrics.hpp"
+#include "daemon/rapportd/platforms.hpp"
 #include "daemon/store/store.hpp"
 #include "rules/playbook.hpp"
 
@@ -21,10 +22,6 @@
 
 namespace spdlog {
 class logger;
-}
-
-namespace rapport::adapters {
-class https_client;
 }
 
 namespace rapport::daemon {
@@ -82,14 +79,11 @@ private:
     using http_response = http::http_response;
     using route_params = http::route_params;
 
+    /// /hooks/{account}: the account's webhook reader decides what the request carries;
+    /// its messages are stored before the answer.
     net::awaitable<http_response> hook(http_request request, route_params params);
-    /// A webhook's message, or the answer that ends the request (refused or ignored).
-    using hook_input = std::variant<rules::message, http_response>;
-    /// Generic (CONTRACT §5.3, §6): the Rapport HMAC signature, then the Message body.
-    hook_input read_generic_hook(const http_request& request, const std::string& account_id);
-    /// Telegram (PLATFORMS.md §6b): the secret-token header, then one Update; an Update that
-    /// is not for us is answered 200 {"status":"ignored"} and counted.
-    hook_input read_telegram_hook(const http_request& request, const account& a);
+    /// Runs one message through the playbooks and stores it with its decision and drafts.
+    net::awaitable<ingest_result> ingest_message(rules::message message, std::string account_id);
     net::awaitable<http_response> healthz(http_request request, route_params params);
     net::awaitable<http_response> readyz(http_request request, route_params params);
     net::awaitable<http_response> metrics(http_request request, route_params params);
@@ -139,13 +133,9 @@ private:
     gauge* sending_paused_ = nullptr;
     std::shared_ptr<const rules::playbook_set> playbooks_;
     std::unique_ptr<store> store_;
-    std::map<std::string, std::string, std::less<>> account_secrets_;
-    /// A telegram account's bot token and webhook secret_token, by account id.
-    struct telegram_secrets {
-        std::string bot_token;
-        std::string webhook_secret;
-    };
-    std::map<std::string, telegram_secrets, std::less<>> telegram_secrets_;
+    /// Each account's resolved secrets, by account id.
+    std::map<std::string, secret_values, std::less<>> account_secrets_;
+    std::map<std::string, std::unique_ptr<adapters::webhook_reader>, std::less<>> webhook_readers_;
     std::vector<std::pair<std::string, const approver*>> approver_tokens_;
     std::optional<std::string> approval_secret_;
     std::vector<std::string> notify_secrets_;

@@ -165,7 +165,7 @@ TEST(config, every_default) {
 
     const config d = load_ok(R"(playbooks: /p
 approvers: [{name: bob, token_secret: t, teams: "*"}]
-accounts: [{id: a, platform: slack}]
+accounts: [{id: a, platform: discord}]
 )");
     EXPECT_FALSE(d.approvers[0].admin);
     EXPECT_TRUE(d.approvers[0].sees_all_teams());
@@ -242,7 +242,7 @@ approvers:
 accounts:
   - {id: m-1, platform: mastodon, max_length: 480, idempotent: true, sends_per_minute: 5}
   - {id: m-2, platform: mastodon, max_length: 480, secret: m2.token}
-  - {id: x, platform: x, reply_url: "http://localhost:9000/r"}
+  - {id: x, platform: discord, reply_url: "http://localhost:9000/r"}
   - {id: loop, platform: generic, secret: s, reply_url: "http://127.1.2.3/r?x=1"}
   - {id: v6, platform: generic, secret: s, reply_url: "http://[::1]:8443/r"}
 )");
@@ -384,9 +384,12 @@ TEST(config, unknown_keys_with_did_you_mean) {
               "'idempotent'?)");
     // Platform-specific keys come with each adapter; until then other platforms take only the
     // common keys too.
-    EXPECT_EQ(error("playbooks: /p\naccounts:\n  - id: a\n    platform: slack\n"
-                    "    signing_key: t\n"),
-              "r.yaml:5:5: error: unknown key 'signing_key' in 'accounts[0]'");
+    EXPECT_EQ(error("playbooks: /p\naccounts:\n  - id: a\n    platform: discord\n"
+                    "    gateway_key: t\n"),
+              "r.yaml:5:5: error: unknown key 'gateway_key' in 'accounts[0]'");
+    EXPECT_EQ(error("playbooks: /p\naccounts:\n  - {id: a, platform: slack, bot_token: b, "
+                    "signing_secret: s, signing_key: t}\n"),
+              "r.yaml:3:63: error: unknown key 'signing_key' in 'accounts[0]'");
 }
 
 TEST(config, duplicate_keys) {
@@ -402,7 +405,7 @@ TEST(config, missing_required_keys) {
               "r.yaml:3:5: error: 'approvers[0]' is missing required key 'token_secret'");
     EXPECT_EQ(error("playbooks: /p\napproval:\n  notify:\n    - url: https://h.example\n"),
               "r.yaml:4:7: error: 'approval.notify[0]' is missing required key 'secret'");
-    EXPECT_EQ(error("playbooks: /p\naccounts:\n  - platform: slack\n"),
+    EXPECT_EQ(error("playbooks: /p\naccounts:\n  - platform: discord\n"),
               "r.yaml:3:5: error: 'accounts[0]' is missing required key 'id'");
     EXPECT_EQ(errors("playbooks: /p\naccounts:\n  - id: a\n"),
               (std::vector<std::string>{
@@ -436,7 +439,8 @@ accounts:
     EXPECT_EQ(c.accounts[0].bot_username, "AcmeHelpBot");
     EXPECT_FALSE(c.accounts[0].api_base_url);
     EXPECT_FALSE(c.accounts[0].secret);
-    EXPECT_EQ(c.accounts[1].api_base_url, "http://127.0.0.1:8081/");
+    // Paths are appended to it, so a trailing '/' is dropped.
+    EXPECT_EQ(c.accounts[1].api_base_url, "http://127.0.0.1:8081");
     // The token and the webhook secret are secrets like any other: checked, never printed.
     std::vector<std::string> names;
     for (const secret_ref* ref : secret_refs(c)) {
@@ -448,12 +452,24 @@ accounts:
               (std::vector<std::string>{
                   "r.yaml:3:5: error: 'accounts[0]' is missing required key 'bot_token' "
                   "(required for telegram accounts)",
-                  "r.yaml:3:5: error: 'accounts[0]' is missing required key 'webhook_secret' "
-                  "(required for telegram accounts)",
                   "r.yaml:3:5: error: 'accounts[0]' is missing required key 'bot_username' "
-                  "(required for telegram accounts)"}));
-    const std::string tg = "playbooks: /p\naccounts:\n  - {id: a, platform: telegram, "
-                           "bot_token: t, webhook_secret: w, ";
+                  "(required for telegram accounts)",
+                  "r.yaml:3:5: error: 'accounts[0]' is missing required key 'webhook_secret' "
+                  "(required for telegram accounts in webhook mode; set 'updates: polling' for "
+                  "a host without a public URL)"}));
+    // Polling needs no webhook secret.
+    const config polling = load_ok(
+        "playbooks: /p\naccounts:\n  - {id: a, platform: telegram, "
+        "bot_token: t, bot_username: AcmeBot, updates: polling}\n");
+    EXPECT_EQ(polling.accounts[0].updates, "polling");
+    EXPECT_FALSE(polling.accounts[0].webhook_secret);
+    EXPECT_EQ(error("playbooks: /p\naccounts:\n  - {id: a, platform: telegram, bot_token: t, "
+                    "bot_username: AcmeBot, updates: push}\n"),
+              "r.yaml:3:79: error: 'accounts[0].updates' must be one of webhook, polling, got "
+              "'push'");
+    const std::string tg =
+        "playbooks: /p\naccounts:\n  - {id: a, platform: telegram, "
+        "bot_token: t, webhook_secret: w, ";
     EXPECT_EQ(error(tg + "bot_username: \"my bot\"}\n"),
               "r.yaml:3:80: error: 'accounts[0].bot_username' must be a Telegram username (5-32 "
               "of a-z, A-Z, 0-9 and _), got 'my bot'");
@@ -463,12 +479,84 @@ accounts:
               "'api.example'");
     EXPECT_EQ(error(tg + "bot_username: AcmeBot, api_base_url: \"https://a.example/?x=1\"}\n"),
               "r.yaml:3:103: error: 'accounts[0].api_base_url' must not have a query or fragment "
-              "(Rapport appends /bot<token>/<method> to it)");
+              "(Rapport appends API paths to it)");
     // Telegram's keys on another platform's account would do nothing: an error says so.
     EXPECT_EQ(error("playbooks: /p\naccounts:\n  - {id: a, platform: generic, secret: s, "
                     "reply_url: \"https://r.example\", bot_token: t}\n"),
-              "r.yaml:3:86: error: 'accounts[0].bot_token' applies to telegram accounts only, "
-              "and this account's platform is generic");
+              "r.yaml:3:86: error: 'accounts[0].bot_token' applies to telegram and slack accounts "
+              "only, and this account's platform is generic");
+}
+
+TEST(config, slack_meta_and_x_accounts_name_their_credentials) {
+    const config c = load_ok(R"(playbooks: /p
+approvers:
+  - {name: ana, token_secret: ta, teams: "*", slack_user: U024BE7LH}
+accounts:
+  - id: sl
+    platform: slack
+    bot_token: slack-bot
+    signing_secret: slack-signing
+    bot_user_id: U0BOT1234
+    approvals_channel: C0APPROVE
+  - id: fb
+    platform: meta
+    app_secret: meta-app
+    verify_token: meta-verify
+    access_token: meta-page
+    whatsapp_token: meta-wa
+    page_id: "1234567890"
+    instagram_id: 17841400000000000
+  - id: tw
+    platform: x
+    consumer_key: x-ck
+    consumer_secret: x-cs
+    access_token: x-at
+    access_token_secret: x-ats
+    user_id: "2244994945"
+    api_base_url: https://x.example/
+)");
+    EXPECT_EQ(c.approvers[0].slack_user, "U024BE7LH");
+    EXPECT_EQ(c.accounts[0].approvals_channel, "C0APPROVE");
+    EXPECT_EQ(c.accounts[0].bot_user_id, "U0BOT1234");
+    EXPECT_EQ(c.accounts[1].page_id, "1234567890");
+    EXPECT_EQ(c.accounts[1].instagram_id, "17841400000000000");
+    EXPECT_EQ(c.accounts[2].user_id, "2244994945");
+    EXPECT_EQ(c.accounts[2].api_base_url, "https://x.example");
+    std::vector<std::string> keys;
+    for (const auto& [key, ref] : c.accounts[2].secrets()) {
+        keys.push_back(std::string(key) + "=" + ref->name);
+    }
+    EXPECT_EQ(keys,
+              (std::vector<std::string>{"access_token=x-at", "consumer_key=x-ck",
+                                        "consumer_secret=x-cs", "access_token_secret=x-ats"}));
+    EXPECT_EQ(default_api_base_url("meta"), "https://graph.facebook.com/v21.0");
+    EXPECT_EQ(default_api_base_url("generic"), "");
+
+    EXPECT_EQ(errors("playbooks: /p\naccounts:\n  - {id: a, platform: meta}\n"),
+              (std::vector<std::string>{
+                  "r.yaml:3:5: error: 'accounts[0]' is missing required key 'app_secret' "
+                  "(required for meta accounts)",
+                  "r.yaml:3:5: error: 'accounts[0]' is missing required key 'verify_token' "
+                  "(required for meta accounts)",
+                  "r.yaml:3:5: error: 'accounts[0]' is missing required key 'access_token' "
+                  "(required for meta accounts)"}));
+    const std::string slack =
+        "playbooks: /p\naccounts:\n  - {id: a, platform: slack, "
+        "bot_token: b, signing_secret: s, ";
+    EXPECT_EQ(error(slack + "approvals_channel: general}\n"),
+              "r.yaml:3:82: error: 'accounts[0].approvals_channel' must be a Slack id starting "
+              "with C or G (upper-case letters and digits), got 'general'");
+    EXPECT_EQ(error(slack + "page_id: \"1\"}\n"),
+              "r.yaml:3:72: error: 'accounts[0].page_id' applies to meta accounts only, and "
+              "this account's platform is slack");
+    EXPECT_EQ(error("playbooks: /p\naccounts:\n  - {id: a, platform: meta, app_secret: a, "
+                    "verify_token: v, access_token: t, page_id: acme}\n"),
+              "r.yaml:3:87: error: 'accounts[0].page_id' must be a numeric id (digits only), got "
+              "'acme'");
+    EXPECT_EQ(error("playbooks: /p\napprovers:\n  - {name: a, token_secret: t, teams: x, "
+                    "slack_user: U1AAA}\n  - {name: b, token_secret: u, teams: x, slack_user: "
+                    "U1AAA}\n"),
+              "r.yaml:4:54: error: duplicate Slack user 'U1AAA' (first given on line 3)");
 }
 
 TEST(config, wrong_types) {
@@ -515,12 +603,12 @@ TEST(config, wrong_types) {
     EXPECT_EQ(error("playbooks: /p\nguardrails:\n  blocked_phrases: [ok, '']\n"),
               "r.yaml:3:25: error: each item of 'guardrails.blocked_phrases' must be non-empty "
               "text");
-    EXPECT_EQ(error("playbooks: /p\naccounts:\n  - {id: a, platform: slack, max_length: 0}\n"),
-              "r.yaml:3:42: error: 'accounts[0].max_length' must be a whole number from 1 to "
+    EXPECT_EQ(error("playbooks: /p\naccounts:\n  - {id: a, platform: discord, max_length: 0}\n"),
+              "r.yaml:3:44: error: 'accounts[0].max_length' must be a whole number from 1 to "
               "100000, got '0'");
     EXPECT_EQ(
-        error("playbooks: /p\naccounts:\n  - {id: a, platform: slack, sends_per_minute: -3}\n"),
-        "r.yaml:3:48: error: 'accounts[0].sends_per_minute' must be a whole number from 1 to "
+        error("playbooks: /p\naccounts:\n  - {id: a, platform: discord, sends_per_minute: -3}\n"),
+        "r.yaml:3:50: error: 'accounts[0].sends_per_minute' must be a whole number from 1 to "
         "100000, got '-3'");
 }
 
@@ -559,7 +647,7 @@ TEST(config, expire_after_must_be_positive) {
 }
 
 TEST(config, account_rules) {
-    EXPECT_EQ(error("playbooks: /p\naccounts:\n  - {id: Acme_Site, platform: slack}\n"),
+    EXPECT_EQ(error("playbooks: /p\naccounts:\n  - {id: Acme_Site, platform: discord}\n"),
               "r.yaml:3:10: error: account id 'Acme_Site' may use only a-z, 0-9 and '-' (it is "
               "used in URLs and playbooks)");
     EXPECT_EQ(error("playbooks: /p\naccounts:\n  - {id: a, platform: slak}\n"),
@@ -567,20 +655,20 @@ TEST(config, account_rules) {
               "mastodon, bluesky, meta, telegram, x, got 'slak' (did you mean 'slack'?)");
     EXPECT_EQ(error(R"(playbooks: /p
 accounts:
-  - {id: acme, platform: slack}
-  - {id: other, platform: x}
+  - {id: acme, platform: discord}
+  - {id: other, platform: bluesky}
   - {id: acme, platform: discord}
 )"),
               "r.yaml:5:10: error: duplicate account id 'acme' (first given on line 3)");
     EXPECT_EQ(error(R"(playbooks: /p
 accounts:
-  - {id: a, platform: x, max_length: 500}
-  - {id: b, platform: mastodon, max_length: 400}
-  - {id: c, platform: x, max_length: 500}
-  - {id: d, platform: x, max_length: 400}
+  - {id: a, platform: mastodon, max_length: 500}
+  - {id: b, platform: bluesky, max_length: 400}
+  - {id: c, platform: mastodon, max_length: 500}
+  - {id: d, platform: mastodon, max_length: 400}
 )"),
-              "r.yaml:6:38: error: 'accounts[3].max_length' is 400, but account 'a' (line 3) "
-              "gives 500 for platform 'x'; the limit is per platform, so they must agree");
+              "r.yaml:6:45: error: 'accounts[3].max_length' is 400, but account 'a' (line 3) "
+              "gives 500 for platform 'mastodon'; the limit is per platform, so they must agree");
 }
 
 TEST(config, yaml_syntax_and_empty_files) {
@@ -851,10 +939,31 @@ TEST(config, schema_table_is_consistent) {
     EXPECT_EQ(find_config_property("nope"), nullptr);
     EXPECT_EQ(config_child_keys("server"),
               (std::vector<std::string_view>{"listen", "max_body_bytes", "threads"}));
-    EXPECT_EQ(config_child_keys("accounts[]"),
-              (std::vector<std::string_view>{"id", "platform", "secret", "reply_url", "idempotent",
-                                             "sends_per_minute", "max_length", "bot_token",
-                                             "webhook_secret", "bot_username", "api_base_url"}));
+    EXPECT_EQ(config_child_keys("accounts[]"), (std::vector<std::string_view>{"id",
+                                                                              "platform",
+                                                                              "secret",
+                                                                              "reply_url",
+                                                                              "idempotent",
+                                                                              "sends_per_minute",
+                                                                              "max_length",
+                                                                              "api_base_url",
+                                                                              "bot_token",
+                                                                              "updates",
+                                                                              "webhook_secret",
+                                                                              "bot_username",
+                                                                              "signing_secret",
+                                                                              "bot_user_id",
+                                                                              "approvals_channel",
+                                                                              "app_secret",
+                                                                              "verify_token",
+                                                                              "access_token",
+                                                                              "whatsapp_token",
+                                                                              "page_id",
+                                                                              "instagram_id",
+                                                                              "consumer_key",
+                                                                              "consumer_secret",
+                                                                              "access_token_secret",
+                                                                              "user_id"}));
     EXPECT_EQ(config_child_keys(""),
               (std::vector<std::string_view>{"server", "state", "playbooks", "secrets_dir", "log",
                                              "approvers", "approval", "guardrails", "accounts"}));

@@ -1,0 +1,103 @@
+#include "daemon/rapportd/platforms.hpp"
+
+#include "adapters/generic/sender.hpp"
+#include "adapters/generic/wire.hpp"
+#include "adapters/telegram/sender.hpp"
+#include "adapters/telegram/wire.hpp"
+
+#include <array>
+
+namespace rapport::daemon {
+
+namespace {
+
+using reader_ptr = std::unique_ptr<adapters::webhook_reader>;
+
+std::string api_base_url(const account& a) {
+    return a.api_base_url.value_or(std::string(default_api_base_url(a.platform)));
+}
+
+// ---- generic (CONTRACT §5.3, §6, §9) ----
+
+reader_ptr generic_reader(const account& a, const secret_values& s) {
+    return std::make_unique<adapters::generic::hook_reader>(a.id, secret_or_empty(s, "secret"));
+}
+
+sender_or_reason generic_sender(const account& a,
+                                const secret_values& s,
+                                const adapters::https_client& client) {
+    if (!a.reply_url) {
+        return {nullptr, "account '" + a.id + "' has no reply_url"};
+    }
+    return {std::make_shared<adapters::generic::reply_poster>(client, *a.reply_url,
+                                                              secret_or_empty(s, "secret")),
+            {}};
+}
+
+// ---- telegram (PLATFORMS.md §6) ----
+
+reader_ptr telegram_reader(const account& a, const secret_values& s) {
+    if (a.updates != "webhook") {
+        return nullptr;
+    }
+    namespace tg = adapters::telegram;
+    tg::bot_identity bot;
+    bot.username = a.bot_username.value_or("");
+    bot.id = tg::bot_id_from_token(secret_or_empty(s, "bot_token"));
+    return std::make_unique<tg::hook_reader>(a.id, secret_or_empty(s, "webhook_secret"),
+                                             std::move(bot));
+}
+
+sender_or_reason telegram_sender(const account& a,
+                                 const secret_values& s,
+                                 const adapters::https_client& client) {
+    return {std::make_shared<adapters::telegram::bot_api_sender>(client, api_base_url(a),
+                                                                 secret_or_empty(s, "bot_token")),
+            {}};
+}
+
+struct platform_adapter {
+    std::string_view platform;
+    reader_ptr (*reader)(const account&, const secret_values&);
+    sender_or_reason (*sender)(const account&, const secret_values&, const adapters::https_client&);
+};
+
+constexpr std::array adapters_by_platform{
+    platform_adapter{"generic", generic_reader, generic_sender},
+    platform_adapter{"telegram", telegram_reader, telegram_sender},
+};
+
+const platform_adapter* adapter_for(std::string_view platform) {
+    for (const auto& p : adapters_by_platform) {
+        if (p.platform == platform) {
+            return &p;
+        }
+    }
+    return nullptr;
+}
+
+} // namespace
+
+const std::string& secret_or_empty(const secret_values& secrets, std::string_view key) {
+    static const std::string none;
+    const auto found = secrets.find(key);
+    return found == secrets.end() ? none : found->second;
+}
+
+std::unique_ptr<adapters::webhook_reader> make_webhook_reader(const account& a,
+                                                              const secret_values& secrets) {
+    const platform_adapter* p = adapter_for(a.platform);
+    return p == nullptr ? nullptr : p->reader(a, secrets);
+}
+
+sender_or_reason make_reply_sender(const account& a,
+                                   const secret_values& secrets,
+                                   const adapters::https_client& client) {
+    const platform_adapter* p = adapter_for(a.platform);
+    if (p == nullptr) {
+        return {nullptr, "sending to " + a.platform + " is not built yet"};
+    }
+    return p->sender(a, secrets, client);
+}
+
+} // namespace rapport::daemon
