@@ -92,13 +92,6 @@ std::string_view to_string(signature_problem p) {
 
 namespace {
 
-std::string signed_text(std::string_view timestamp, std::string_view body) {
-    std::string text;
-    text.reserve(timestamp.size() + 1 + body.size());
-    text.append(timestamp).append(".").append(body);
-    return text;
-}
-
 bool is_lower_hex(std::string_view s) {
     for (const char c : s) {
         if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
@@ -110,28 +103,31 @@ bool is_lower_hex(std::string_view s) {
 
 } // namespace
 
-rapport_signature sign_rapport(std::string_view secret,
-                               std::string_view body,
-                               std::chrono::sys_seconds now) {
-    rapport_signature s;
-    s.timestamp = std::to_string(now.time_since_epoch().count());
-    s.signature = "sha256=" + hmac_sha256_hex(secret, signed_text(s.timestamp, body));
-    return s;
+std::string sign_timestamped(const timestamped_hmac& scheme,
+                             std::string_view secret,
+                             std::string_view timestamp,
+                             std::string_view body) {
+    std::string text;
+    text.reserve(scheme.base_prefix.size() + timestamp.size() + scheme.separator.size() +
+                 body.size());
+    text.append(scheme.base_prefix).append(timestamp).append(scheme.separator).append(body);
+    return std::string(scheme.signature_prefix) + hmac_sha256_hex(secret, text);
 }
 
-signature_problem verify_rapport_signature(std::string_view secret,
-                                           std::string_view timestamp_header,
-                                           std::string_view signature_header,
-                                           std::string_view body,
-                                           std::chrono::sys_seconds now,
-                                           std::chrono::seconds window) {
+signature_problem verify_timestamped(const timestamped_hmac& scheme,
+                                     std::string_view secret,
+                                     std::string_view timestamp_header,
+                                     std::string_view signature_header,
+                                     std::string_view body,
+                                     std::chrono::sys_seconds now,
+                                     std::chrono::seconds window) {
     if (timestamp_header.empty() || signature_header.empty()) {
         return signature_problem::missing;
     }
     std::int64_t seconds = 0;
     const auto [end, ec] = std::from_chars(
         timestamp_header.data(), timestamp_header.data() + timestamp_header.size(), seconds);
-    constexpr std::string_view prefix = "sha256=";
+    const std::string_view prefix = scheme.signature_prefix;
     const std::string_view hex = signature_header.substr(
         signature_header.starts_with(prefix) ? prefix.size() : signature_header.size());
     if (ec != std::errc{} || end != timestamp_header.data() + timestamp_header.size() ||
@@ -143,9 +139,31 @@ signature_problem verify_rapport_signature(std::string_view secret,
     if (seconds < at - window.count() || seconds > at + window.count()) {
         return signature_problem::stale;
     }
-    const std::string expected = hmac_sha256_hex(secret, signed_text(timestamp_header, body));
-    return constant_time_equal(expected, hex) ? signature_problem::none
-                                              : signature_problem::mismatch;
+    if (secret.empty()) {
+        return signature_problem::mismatch;
+    }
+    const std::string expected = sign_timestamped(scheme, secret, timestamp_header, body);
+    return constant_time_equal(expected, signature_header) ? signature_problem::none
+                                                           : signature_problem::mismatch;
+}
+
+rapport_signature sign_rapport(std::string_view secret,
+                               std::string_view body,
+                               std::chrono::sys_seconds now) {
+    rapport_signature s;
+    s.timestamp = std::to_string(now.time_since_epoch().count());
+    s.signature = sign_timestamped(rapport_scheme, secret, s.timestamp, body);
+    return s;
+}
+
+signature_problem verify_rapport_signature(std::string_view secret,
+                                           std::string_view timestamp_header,
+                                           std::string_view signature_header,
+                                           std::string_view body,
+                                           std::chrono::sys_seconds now,
+                                           std::chrono::seconds window) {
+    return verify_timestamped(rapport_scheme, secret, timestamp_header, signature_header, body, now,
+                              window);
 }
 
 } // namespace rapport::adapters

@@ -20,6 +20,36 @@ enum class signature_problem { none, missing, malformed, stale, mismatch };
 /// A short, stable name for metrics and logs: "missing_signature", "bad_signature", ...
 [[nodiscard]] std::string_view to_string(signature_problem p);
 
+/// A signature over a timestamp and the raw body, as Rapport (CONTRACT §5.3) and Slack (v0)
+/// both shape it: the signed text is `base_prefix + timestamp + separator + body`, the header
+/// `signature_prefix` + 64 lowercase hex digits of HMAC-SHA256(secret, signed text).
+struct timestamped_hmac {
+    std::string_view signature_prefix;
+    std::string_view base_prefix;
+    std::string_view separator;
+};
+
+/// CONTRACT §5.3: `sha256=` over `timestamp.body`.
+inline constexpr timestamped_hmac rapport_scheme{"sha256=", "", "."};
+
+/// The signature header value for `body` sent at `timestamp`.
+[[nodiscard]] std::string sign_timestamped(const timestamped_hmac& scheme,
+                                           std::string_view secret,
+                                           std::string_view timestamp,
+                                           std::string_view body);
+
+/// Checks a request's headers against its raw body: `missing` when either is empty,
+/// `malformed` unless the timestamp is whole unix seconds and the signature has the scheme's
+/// form, `stale` when the timestamp is more than `window` from `now` either way, `mismatch`
+/// when the signature differs (compared in constant time) or no secret is configured.
+[[nodiscard]] signature_problem verify_timestamped(const timestamped_hmac& scheme,
+                                                   std::string_view secret,
+                                                   std::string_view timestamp_header,
+                                                   std::string_view signature_header,
+                                                   std::string_view body,
+                                                   std::chrono::sys_seconds now,
+                                                   std::chrono::seconds window);
+
 /// The two headers of a signed request.
 struct rapport_signature {
     /// X-Rapport-Timestamp: unix seconds.
