@@ -8,19 +8,24 @@
 #include <openssl/ssl.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <exception>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -706,6 +711,57 @@ TEST(https_pool, hosts_have_pools_of_their_own) {
     EXPECT_EQ(b.accepts, 1);
     a.stop();
     finish(ioc, &b);
+}
+
+TEST(https_pool, sends_from_many_threads_share_the_pool) {
+    // The server has an io_context and a thread of its own; the client's io_context runs on
+    // three threads, and requests start from this one. Counters are read after the joins.
+    net::io_context server_ioc;
+    pool_server server(server_ioc, "server");
+    auto server_work = net::make_work_guard(server_ioc);
+    std::thread server_thread([&server_ioc] { server_ioc.run(); });
+
+    net::io_context ioc;
+    auto options = pool_options();
+    options.max_connections_per_host = 3;
+    std::optional<https_client> client;
+    client.emplace(ioc.get_executor(), options);
+    constexpr int count = 24;
+    std::mutex mutex;
+    std::condition_variable all_done;
+    int failures = 0;
+    int done = 0;
+    auto work = net::make_work_guard(ioc);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 3; ++i) {
+        threads.emplace_back([&ioc] { ioc.run(); });
+    }
+    for (int i = 0; i < count; ++i) {
+        net::co_spawn(ioc, client->send(post(https_url("localhost", server.port()), "x")),
+                      [&](std::exception_ptr e, https_result r) {
+                          const std::lock_guard lock(mutex);
+                          failures += (e || !r) ? 1 : 0;
+                          ++done;
+                          all_done.notify_all();
+                      });
+    }
+    {
+        std::unique_lock lock(mutex);
+        all_done.wait_for(lock, hang_guard, [&done] { return done == count; });
+        EXPECT_EQ(done, count);
+        EXPECT_EQ(failures, 0);
+    }
+    client.reset(); // closes the idle connections, on whichever thread
+    work.reset();
+    for (auto& t : threads) {
+        t.join();
+    }
+    net::post(server_ioc, [&server] { server.stop(); });
+    server_work.reset();
+    server_thread.join();
+    EXPECT_EQ(server.requests.size(), static_cast<std::size_t>(count));
+    EXPECT_LE(server.accepts, 3);
+    EXPECT_LE(server.max_open, 3);
 }
 
 // ---- the proxy ------------------------------------------------------------------------------
