@@ -871,7 +871,8 @@ std::optional<steady_clock::duration> reuse_window(
     std::size_t left_over,
     const https_client_options& o) {
     const auto& res = parser.get();
-    if (res.version() != 11 || !parser.keep_alive() || !parser.is_done() || left_over != 0) {
+    if (res.version() != 11 || res.result_int() == 101 || !parser.keep_alive() ||
+        !parser.is_done() || left_over != 0) {
         return std::nullopt;
     }
     steady_clock::duration window = o.idle_timeout;
