@@ -194,8 +194,8 @@ struct https_client_options {
 /// Thread safety: send() may be called from any thread, concurrently; requests to one host run
 /// on that host's strand of the client's executor (their I/O still overlaps). The client may be
 /// destroyed while requests are in flight: they keep what they need alive. Copies share the
-/// options, the TLS context and the pool. Every copy (and every request) must end before the
-/// executor's execution context is destroyed, since idle connections live on it.
+/// options, the TLS context and the pool. Every copy must be destroyed before the executor's
+/// execution context is, since idle connections live on it.
 class https_client {
 public:
     /// Throws std::runtime_error if the TLS context cannot be set up, `extra_ca_file` cannot
