@@ -920,7 +920,8 @@ int run_drafts(const drafts_options& options, std::ostream& out, std::ostream& e
     try {
         return drafts_client(options, out, err).run();
     } catch (const std::exception& e) {
-        // The TLS context could not be set up, or memory ran out: nothing a retry would fix.
+        // The TLS context could not be set up, HTTPS_PROXY is malformed, or memory ran out:
+        // nothing a retry would fix.
         err << prefix << e.what() << '\n';
         return exit_problems;
     }

@@ -1,6 +1,7 @@
 // rapport::adapters::https_client: outbound HTTP/1.1 over TLS for the dispatcher (approved
-// replies to a receiver's reply_url). Plain value types in and out; Beast, OpenSSL and Boost.URL
-// stay inside https_client.cpp. Plain http:// is allowed to loopback only.
+// replies to a receiver's reply_url, Telegram's Bot API) and the notifier. Plain value types in
+// and out; Beast, OpenSSL and Boost.URL stay inside https_client.cpp. Plain http:// is allowed to
+// loopback only. Connections are pooled per host, and https:// may go through an HTTP proxy.
 #pragma once
 
 #include <chrono>
@@ -87,6 +88,7 @@ enum class https_error {
     bad_response,       ///< the response is not valid HTTP/1.1
     response_too_large, ///< the response body or header block exceeds the configured limit
     cancelled,          ///< the awaiting coroutine was cancelled
+    proxy,              ///< the proxy refused CONNECT (its status is in the message) or broke it
 };
 
 /// A short stable name for logs and metrics: "invalid_url", "tls_verification", ...
@@ -95,11 +97,13 @@ enum class https_error {
 /// Whether the receiver may have seen the request when the failure happened.
 enum class send_stage {
     /// Failed before any byte of the request was written (bad URL or request, refused plain
-    /// HTTP, DNS, connect, TLS handshake or verification, or a timeout or cancellation during
-    /// these): the receiver cannot have acted on it, so retrying is safe.
+    /// HTTP, DNS, connect, proxy, TLS handshake or verification, no free connection, or a
+    /// timeout or cancellation during these): the receiver cannot have acted on it, so
+    /// retrying is safe.
     before_sending,
     /// Failed once writing began (write or read error, timeout, bad or oversized response,
-    /// cancellation): the request may have been delivered and acted on.
+    /// cancellation), including on a kept-alive connection the server closed just as the
+    /// request went out: the request may have been delivered and acted on.
     after_sending,
 };
 
@@ -125,13 +129,33 @@ using https_result = boost::system::result<https_response, https_failure>;
 
 /// Client settings. Durations are std::chrono, never bare integers.
 struct https_client_options {
-    /// From the start of send() until the connection is ready for the request: name
-    /// resolution, TCP connect (all resolved addresses) and the TLS handshake. A lookup still
-    /// running then is abandoned, not stopped (Asio cannot interrupt getaddrinfo()); it ends
-    /// unobserved within the system resolver's own timeouts.
+    /// From the moment a new connection may be opened (at once, unless the host's connections
+    /// are all busy) until it is ready for the request: name resolution, TCP connect (all
+    /// resolved addresses), the proxy's CONNECT and the TLS handshake. A lookup still running
+    /// then is abandoned, not stopped (Asio cannot interrupt getaddrinfo()); it ends unobserved
+    /// within the system resolver's own timeouts.
     std::chrono::steady_clock::duration connect_timeout = std::chrono::seconds(5);
-    /// From the start of send() until the whole response is read; also bounds connect_timeout.
+    /// From the start of send() until the whole response is read, time spent waiting for a free
+    /// connection included; also bounds connect_timeout.
     std::chrono::steady_clock::duration request_timeout = std::chrono::seconds(30);
+    /// Connections kept open to one (scheme, host, port), busy and idle together. Requests
+    /// beyond it wait for one to come free (within request_timeout). Receivers and the Bot API
+    /// rate-limit per client anyway; a bound keeps a burst of approvals from opening hundreds
+    /// of TLS sessions. 0 counts as 1.
+    std::size_t max_connections_per_host = 8;
+    /// How long an idle connection is kept for the next request. Node-based servers close idle
+    /// connections after 5 s; reusing one just as the server closes it would make a POST fail
+    /// after sending, so the default stays a second short of that. A server's `Keep-Alive:
+    /// timeout=N` shortens it to N - 1 s. Zero: a connection per request.
+    std::chrono::steady_clock::duration idle_timeout = std::chrono::seconds(4);
+    /// An http:// proxy for https:// requests (`http://[user:password@]host[:port]`), used by
+    /// CONNECT. Unset: `https_proxy`, else `HTTPS_PROXY`, from the environment when the client
+    /// is made; empty: no proxy. Plain http:// (loopback only) never goes through it.
+    std::optional<std::string> proxy;
+    /// Hosts that bypass the proxy: comma-separated names (each covering its subdomains, a
+    /// leading "." optional), IP addresses or CIDR networks, or "*". Unset: `no_proxy`, else
+    /// `NO_PROXY`, from the environment. Loopback hosts never use the proxy.
+    std::optional<std::string> no_proxy;
     /// Largest accepted response body (after de-chunking); beyond it, response_too_large.
     std::size_t max_response_body = 1024 * 1024;
     /// Largest accepted status line + header block; beyond it, response_too_large.
@@ -143,20 +167,40 @@ struct https_client_options {
     std::string user_agent;
 };
 
-/// An HTTP/1.1 client: one connection per request, closed after the response (the request says
-/// `Connection: close`); no redirects, no proxies, no compression.
+/// An HTTP/1.1 client with keep-alive connections; no redirects, no compression.
+///
+/// Pooling: a TLS handshake costs a round trip or two and some CPU on both ends, and the
+/// dispatcher often sends several replies to one receiver or to api.telegram.org in a row, so
+/// connections are kept per (scheme, host, port) after a response whose framing allows it
+/// (HTTP/1.1, body read to its end, no `Connection: close`), for at most idle_timeout. An idle
+/// connection is peeked at without blocking before it is reused; one the server has closed is
+/// dropped and another taken, which is safe since nothing was written. The server can still
+/// close one just as the request goes out. Then a POST is reported after_sending and never sent
+/// again by the client (RFC 9110 §9.2.2: the receiver may have acted on it; the dispatcher
+/// decides). Idempotent methods (GET, HEAD, PUT, DELETE, OPTIONS, TRACE) are retried once on a
+/// new connection if no byte of a response came back. Idle connections are closed lazily, when
+/// a later request looks at the pools, or with the client: no timer keeps the executor busy.
+///
+/// Proxy: https:// requests to hosts that the proxy settings do not exclude go through an
+/// http:// proxy's CONNECT tunnel; TLS runs end to end through it, with SNI and certificate
+/// checks against the target host, never the proxy. Pooled tunnels are kept per target. A
+/// refused CONNECT is https_error::proxy, before sending. Proxy credentials go in
+/// Proxy-Authorization only and never into a message.
 ///
 /// TLS: OpenSSL with the system CA store (plus `extra_ca_file`), TLS 1.2 or later, peer
 /// verification, host-name verification (DNS name, or IP address for an IP-literal URL) and
 /// SNI for DNS names.
 ///
-/// Thread safety: send() may be called from any thread, concurrently; each request runs on its
-/// own strand of the client's executor. The client may be destroyed while requests are in
-/// flight: they keep what they need alive. Copies share the options and the TLS context.
+/// Thread safety: send() may be called from any thread, concurrently; requests to one host run
+/// on that host's strand of the client's executor (their I/O still overlaps). The client may be
+/// destroyed while requests are in flight: they keep what they need alive. Copies share the
+/// options, the TLS context and the pool. Every copy must be destroyed before the executor's
+/// execution context is, since idle connections live on it.
 class https_client {
 public:
-    /// Throws std::runtime_error if the TLS context cannot be set up or `extra_ca_file`
-    /// cannot be loaded (the message names the file).
+    /// Throws std::runtime_error if the TLS context cannot be set up, `extra_ca_file` cannot
+    /// be loaded (the message names the file), or the proxy URL is unusable (the message names
+    /// the option or environment variable, never the URL, which may hold a password).
     https_client(net::any_io_executor executor, https_client_options options = {});
     ~https_client();
     https_client(const https_client&) = default;

@@ -323,7 +323,6 @@ TEST(https_client, https_to_localhost_with_the_test_ca_sends_exactly_the_request
     const https_headers expected{
         {"Host", "localhost:" + std::to_string(server.port())},
         {"User-Agent", "rapport/" + std::string(RAPPORT_TEST_VERSION)},
-        {"Connection", "close"},
         {"Content-Type", "application/json"},
         {"X-Rapport-Signature", "sha256=abc"},
         {"X-Repeated", "1"},
