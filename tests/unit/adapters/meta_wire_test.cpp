@@ -120,7 +120,7 @@ TEST(meta_wire, an_instagram_comment_is_a_comment_on_its_media_thread) {
     EXPECT_EQ(m.thread_id, "instagram-media:17841405309211844:17895695668004550");
     EXPECT_EQ(m.in_reply_to, "instagram-comment:17841405309211844:17858893269000001");
     // No creation time in the value: the notification's, in seconds here.
-    EXPECT_EQ(m.created_at, rules::parse_timestamp("2026-11-22T10:01:04Z"));
+    EXPECT_EQ(m.created_at, rules::parse_timestamp("2026-11-22T10:01:00Z"));
     // The account's own comment is an echo.
     std::string own_comment = fixture("instagram_comment.json");
     own_comment.replace(own_comment.find("7421985536712398"), 16, "17841405309211844");
@@ -144,7 +144,7 @@ TEST(meta_wire, a_page_feed_comment_is_a_comment_on_its_post) {
     EXPECT_EQ(m.author.name, "Jonas Weber");
     EXPECT_EQ(m.thread_id, "facebook-post:104510662458730:104510662458730_122112233445566");
     EXPECT_FALSE(m.in_reply_to); // its parent is the post
-    EXPECT_EQ(m.created_at, rules::parse_timestamp("2026-11-22T10:01:06Z"));
+    EXPECT_EQ(m.created_at, rules::parse_timestamp("2026-11-22T10:01:00Z"));
 
     // A reply in a comment thread points at its parent comment.
     std::string reply = fixture("facebook_feed_comment.json");
@@ -212,7 +212,7 @@ TEST(meta_wire, a_whatsapp_message_names_its_number_and_its_sender) {
     EXPECT_EQ(m.author.id, "16505551234");
     EXPECT_EQ(m.author.name, "Sheena Nelson");
     EXPECT_EQ(m.thread_id, "whatsapp:106540352242922:16505551234");
-    EXPECT_EQ(m.created_at, rules::parse_timestamp("2026-11-22T10:01:07Z"));
+    EXPECT_EQ(m.created_at, rules::parse_timestamp("2026-11-22T10:01:00Z"));
 
     // A reply to one of ours keeps its context; captions count as text; reactions do not.
     const std::string more = R"({"object":"whatsapp_business_account","entry":[{"id":"1",
