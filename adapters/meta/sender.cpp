@@ -49,6 +49,14 @@ bool graph_id(std::string_view id) {
     });
 }
 
+// Where a message goes out from. Messenger and WhatsApp name the Page or the number; Instagram
+// messaging with a Page access token (the Messenger Platform's way) goes through the Page the
+// account is linked to, which `me` is for that token (an Instagram notification names only
+// the Instagram account).
+std::string messages_path(surface s, const std::string& owner) {
+    return s == surface::instagram ? "/me/messages" : "/" + owner + "/messages";
+}
+
 graph_call cannot(std::string why) {
     graph_call c;
     c.error = std::move(why);
@@ -116,7 +124,7 @@ graph_call plan_reply(const outgoing_reply& reply, std::chrono::system_clock::ti
             if (auto closed = window_check(messaging_window); !closed.empty()) {
                 return cannot(std::move(closed));
             }
-            c.path = "/" + ref->owner + "/messages";
+            c.path = messages_path(ref->surface, ref->owner);
             c.sent_surface = ref->surface;
             if (ref->surface == surface::whatsapp) {
                 c.whatsapp = true;
@@ -133,9 +141,9 @@ graph_call plan_reply(const outgoing_reply& reply, std::chrono::system_clock::ti
                 if (auto closed = window_check(private_reply_window); !closed.empty()) {
                     return cannot(std::move(closed));
                 }
-                c.path = "/" + ref->owner + "/messages";
-                c.body = private_reply_body(ref->item, reply.text);
                 c.sent_surface = facebook ? surface::messenger : surface::instagram;
+                c.path = messages_path(c.sent_surface, ref->owner);
+                c.body = private_reply_body(ref->item, reply.text);
                 return c;
             }
             const std::string target = thread_top(ref->surface);

@@ -1,11 +1,15 @@
 // Meta's way out (PLATFORMS.md §5d-§5f): an approved draft becomes one Graph API call, chosen by
 // where the answered message lives (its id says, see wire.hpp):
-//   Messenger / Instagram DM  POST /{page or instagram id}/messages  Send API, RESPONSE
-//   WhatsApp                  POST /{phone_number_id}/messages       text, threaded by context
-//   Facebook comment, public  POST /{comment id}/comments            (the thread's top comment)
+//   Messenger DM              POST /{page id}/messages          Send API, RESPONSE
+//   Instagram DM              POST /me/messages                 the same, through the Page
+//   WhatsApp                  POST /{phone_number_id}/messages  text, threaded by context
+//   Facebook comment, public  POST /{comment id}/comments       (the thread's top comment)
 //   Facebook post mention     POST /{post id}/comments
-//   Instagram comment, public POST /{comment id}/replies             (the thread's top comment)
-//   a comment, private        POST /{page or instagram id}/messages  recipient.comment_id
+//   Instagram comment, public POST /{comment id}/replies        (the thread's top comment)
+//   a comment, private        POST /{page id}/messages (Facebook) or /me/messages
+//                             (Instagram) with recipient.comment_id
+// Instagram messages go through the Messenger Platform with the Page access token, to
+// /me/messages (the Page the Instagram account is linked to), as Meta documents it.
 // The token goes in `Authorization: Bearer`, never in the URL: the WhatsApp token for WhatsApp
 // (the access token when none is set), the Page access token for the rest.
 //

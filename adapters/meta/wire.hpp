@@ -7,7 +7,7 @@
 // Mapping (decided here, documented in README "Meta (Messenger, Instagram, WhatsApp)"):
 // - A message id says where the item lives and what a reply needs, as
 //   "<surface>:<owner>:<item>": the owner is the Page id, the Instagram account id or the
-//   WhatsApp phone_number_id that received it (the id the reply goes out from), the item is
+//   WhatsApp phone_number_id that received it (what the reply goes out from), the item is
 //   Meta's own id, which may itself contain ':' (Messenger mids do). Surfaces:
 //     messenger:<page id>:<mid>                 a Messenger message        → direct
 //     instagram:<instagram id>:<mid>            an Instagram DM            → direct

@@ -226,7 +226,7 @@ TEST_F(meta_fixture, an_instagram_comment_gets_a_public_reply_and_a_private_one)
         seen,
         (std::set<std::string>{
             R"(/v21.0/17858893269000001/replies {"message":"Sorry to hear that, we will make it right"})",
-            R"(/v21.0/17841405309211844/messages {"recipient":{"comment_id":"17865799348089039"},"message":{"text":"We sent you a message about the handle"}})"}));
+            R"(/v21.0/me/messages {"recipient":{"comment_id":"17865799348089039"},"message":{"text":"We sent you a message about the handle"}})"}));
 }
 
 TEST_F(meta_fixture, a_whatsapp_message_is_answered_from_its_number_with_the_whatsapp_token) {

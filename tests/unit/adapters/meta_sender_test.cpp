@@ -76,7 +76,7 @@ boost::json::value body_of(const graph_call& c) {
     return boost::json::parse(c.body);
 }
 
-TEST(meta_sender, messenger_and_instagram_dms_go_through_the_send_api_of_their_account) {
+TEST(meta_sender, messenger_and_instagram_dms_go_through_the_send_api_of_the_page) {
     auto c = plan_reply(reply_to(messenger()), soon);
     ASSERT_TRUE(c.error.empty()) << c.error;
     EXPECT_EQ(c.path, "/104510662458730/messages");
@@ -84,7 +84,7 @@ TEST(meta_sender, messenger_and_instagram_dms_go_through_the_send_api_of_their_a
     EXPECT_EQ(body_of(c), boost::json::parse(R"({"recipient":{"id":"6834521987654321"},
                   "messaging_type":"RESPONSE","message":{"text":"Sorry about that"}})"));
     c = plan_reply(reply_to(dm("instagram:17841405309211844:aWdfZAG1", "7421985536712398")), soon);
-    EXPECT_EQ(c.path, "/17841405309211844/messages");
+    EXPECT_EQ(c.path, "/me/messages");
     EXPECT_EQ(body_of(c).at("recipient").at("id"), "7421985536712398");
     // A DM is private already.
     EXPECT_EQ(plan_reply(reply_to(messenger(), true), soon).path, "/104510662458730/messages");
@@ -121,7 +121,7 @@ TEST(meta_sender, comments_are_answered_in_their_thread_publicly_or_privately) {
                   "message":{"text":"Sorry about that"}})"));
     EXPECT_EQ(c.sent_surface, surface::messenger);
     c = plan_reply(reply_to(ig_comment(), true), soon);
-    EXPECT_EQ(c.path, "/17841405309211844/messages");
+    EXPECT_EQ(c.path, "/me/messages");
     EXPECT_EQ(c.sent_surface, surface::instagram);
     // A post that mentions the Page: a public comment on it, no private reply.
     rules::message post = fb_comment();
