@@ -235,8 +235,13 @@ private:
         const auto author = from != nullptr ? id_text(*from, "id") : id_text(value, "sender_id");
         const auto comment = id_text(value, "comment_id");
         const auto post = id_text(value, "post_id");
-        if (!author || !comment || !post || page.empty()) {
+        if (!comment || !post || page.empty()) {
             ignore("malformed");
+            return;
+        }
+        if (!author) {
+            // Meta leaves `from` out when the app may not see who commented.
+            ignore("no_author");
             return;
         }
         if (is_own(*author, page)) {
@@ -308,8 +313,12 @@ private:
         const json::object* from = object(value, "from");
         const auto author = from != nullptr ? id_text(*from, "id") : std::nullopt;
         const auto comment = id_text(value, "id");
-        if (!author || !comment || account_id.empty()) {
+        if (!comment || account_id.empty()) {
             ignore("malformed");
+            return;
+        }
+        if (!author) {
+            ignore("no_author");
             return;
         }
         if (is_own(*author, account_id)) {

@@ -37,8 +37,9 @@
 //   `standby` items ("standby"), Instagram mentions, which carry only ids
 //   ("mention_without_text"), feed items other than comments ("unsupported_item"), other
 //   fields, events and objects ("unsupported_field", "unsupported_event",
-//   "unsupported_object"), and items lacking the ids a message needs ("malformed"): the batch
-//   is authentic, so one unreadable item does not hold back the others.
+//   "unsupported_object"), comments whose author Meta withholds ("no_author"), and items
+//   lacking the ids a message needs ("malformed"): the batch is authentic, so one unreadable
+//   item does not hold back the others.
 #pragma once
 
 #include "adapters/common/signature.hpp"

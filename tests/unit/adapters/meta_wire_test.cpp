@@ -175,6 +175,11 @@ TEST(meta_wire, a_page_feed_comment_is_a_comment_on_its_post) {
     status.replace(status.find(R"("item": "comment")"), 17, R"("item": "status")");
     EXPECT_EQ(parse_notification(status, "acme-meta", own).ignored,
               std::vector<std::string>{"unsupported_item"});
+    std::string anonymous = fixture("facebook_feed_comment.json");
+    anonymous.replace(
+        anonymous.find(R"("from": {"id": "3344556677889900", "name": "Jonas Weber"},)"), 58, "");
+    EXPECT_EQ(parse_notification(anonymous, "acme-meta", own).ignored,
+              std::vector<std::string>{"no_author"});
     std::string by_page = fixture("facebook_feed_comment.json");
     by_page.replace(by_page.find("3344556677889900"), 16, "104510662458730");
     EXPECT_EQ(parse_notification(by_page, "acme-meta", own).ignored,
