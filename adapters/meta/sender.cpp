@@ -40,15 +40,6 @@ std::string window_explanation(std::chrono::system_clock::time_point closed_at) 
            "; Meta allows only template/tagged messages after it";
 }
 
-// Ids go into the URL path: only what Graph ids are made of (digits, letters, '_', '.', '-'),
-// so that no id can reach another path or add a query.
-bool graph_id(std::string_view id) {
-    return !id.empty() && std::all_of(id.begin(), id.end(), [](char c) {
-        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-               c == '_' || c == '.' || c == '-';
-    });
-}
-
 // Where a message goes out from. Messenger and WhatsApp name the Page or the number; Instagram
 // messaging with a Page access token (the Messenger Platform's way) goes through the Page the
 // account is linked to, which `me` is for that token (an Instagram notification names only
@@ -89,9 +80,6 @@ graph_call plan_reply(const outgoing_reply& reply, std::chrono::system_clock::ti
     }
     graph_call c;
     c.owner = ref->owner;
-    if (!graph_id(ref->owner)) {
-        return cannot("message id '" + m.id + "' names no Graph id to send from");
-    }
     const auto window_check = [&](std::chrono::hours window) -> std::string {
         if (!m.created_at) {
             return {};
@@ -147,7 +135,7 @@ graph_call plan_reply(const outgoing_reply& reply, std::chrono::system_clock::ti
                 return c;
             }
             const std::string target = thread_top(ref->surface);
-            if (!graph_id(target)) {
+            if (!is_graph_id(target)) {
                 return cannot("comment id '" + target + "' is not a Graph id");
             }
             c.path = "/" + target + (facebook ? "/comments" : "/replies");
@@ -161,7 +149,7 @@ graph_call plan_reply(const outgoing_reply& reply, std::chrono::system_clock::ti
                     "Meta takes private replies to comments only: a post that mentions the "
                     "Page can be answered publicly");
             }
-            if (!graph_id(ref->item)) {
+            if (!is_graph_id(ref->item)) {
                 return cannot("post id '" + ref->item + "' is not a Graph id");
             }
             c.path = "/" + ref->item + "/comments";

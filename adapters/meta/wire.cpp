@@ -192,9 +192,13 @@ private:
         if (owner.empty()) {
             owner = entry_id;
         }
+        if (!is_graph_id(owner)) {
+            ignore("malformed");
+            return;
+        }
         const auto text = string(*message, "text");
-        if (!text || text->empty() || owner.empty()) {
-            ignore(owner.empty() ? "malformed" : "no_text");
+        if (!text || text->empty()) {
+            ignore("no_text");
             return;
         }
         rules::message m = base(rules::message_kind::direct);
@@ -235,7 +239,7 @@ private:
         const auto author = from != nullptr ? id_text(*from, "id") : id_text(value, "sender_id");
         const auto comment = id_text(value, "comment_id");
         const auto post = id_text(value, "post_id");
-        if (!comment || !post || page.empty()) {
+        if (!comment || !post || !is_graph_id(page)) {
             ignore("malformed");
             return;
         }
@@ -281,7 +285,7 @@ private:
         const auto post = id_text(value, "post_id");
         const auto comment = id_text(value, "comment_id");
         const auto item = string(value, "item").value_or(comment ? "comment" : "post");
-        if (!author || !post || page.empty() || (item == "comment" && !comment)) {
+        if (!author || !post || !is_graph_id(page) || (item == "comment" && !comment)) {
             ignore("malformed");
             return;
         }
@@ -313,7 +317,7 @@ private:
         const json::object* from = object(value, "from");
         const auto author = from != nullptr ? id_text(*from, "id") : std::nullopt;
         const auto comment = id_text(value, "id");
-        if (!comment || account_id.empty()) {
+        if (!comment || !is_graph_id(account_id)) {
             ignore("malformed");
             return;
         }
@@ -367,7 +371,7 @@ private:
             metadata != nullptr ? id_text(*metadata, "phone_number_id") : std::nullopt;
         const json::array* contacts = array(value, "contacts");
         for (const json::value& v : *messages) {
-            if (!v.is_object() || !number) {
+            if (!v.is_object() || !number || !is_graph_id(*number)) {
                 ignore("malformed");
                 continue;
             }
@@ -560,6 +564,13 @@ std::string_view to_string(surface s) {
     return "messenger";
 }
 
+bool is_graph_id(std::string_view id) {
+    return !id.empty() && std::all_of(id.begin(), id.end(), [](char c) {
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+               c == '_' || c == '.' || c == '-';
+    });
+}
+
 std::string make_id(surface s, std::string_view owner, std::string_view item) {
     std::string id(to_string(s));
     id.append(":").append(owner).append(":").append(item);
@@ -581,7 +592,7 @@ std::optional<item_ref> split_id(std::string_view id) {
     item_ref ref;
     ref.owner = std::string(id.substr(first + 1, second - first - 1));
     ref.item = std::string(id.substr(second + 1));
-    if (known == surface_names.end() || ref.owner.empty() || ref.item.empty()) {
+    if (known == surface_names.end() || !is_graph_id(ref.owner) || ref.item.empty()) {
         return std::nullopt;
     }
     ref.surface = known->first;

@@ -140,11 +140,15 @@ struct item_ref {
     std::string item;
 };
 
+/// Whether `id` is made only of what Graph ids are made of (digits, ASCII letters, '_', '.',
+/// '-'), non-empty: what may name an owner in our ids and a node in a Graph API path.
+[[nodiscard]] bool is_graph_id(std::string_view id);
+
 /// "<surface>:<owner>:<item>".
 [[nodiscard]] std::string make_id(surface s, std::string_view owner, std::string_view item);
 
-/// Splits one of our ids; nothing when it does not have the form (unknown surface, an empty
-/// part).
+/// Splits one of our ids; nothing when it does not have the form (unknown surface, an owner
+/// that is not a Graph id, an empty item).
 [[nodiscard]] std::optional<item_ref> split_id(std::string_view id);
 
 /// A Send API body (Messenger and Instagram): `{"recipient":{"id":...},"messaging_type":

@@ -269,6 +269,13 @@ TEST(meta_wire, what_is_not_a_notification_is_invalid) {
         "acme-meta", own);
     EXPECT_EQ(n.messages.size(), 1u);
     EXPECT_EQ(n.ignored, (std::vector<std::string>{"malformed", "malformed"}));
+    // An owner id that could not be told apart from the rest of our id form (found by fuzzing).
+    const auto colon = parse_notification(
+        R"({"object":"page","entry":[{"id":"1","messaging":[{"sender":{"id":"9"},
+            "recipient":{"id":":104510662458730"},"message":{"mid":"m_3","text":"broken"}}]}]})",
+        "acme-meta", own);
+    EXPECT_TRUE(colon.messages.empty());
+    EXPECT_EQ(colon.ignored, std::vector<std::string>{"malformed"});
 }
 
 webhook_request request_of(std::string_view method,
