@@ -54,17 +54,6 @@ graph_call cannot(std::string why) {
     return c;
 }
 
-// Belt and braces: whatever reaches last_error never holds a token, even if Meta echoed one.
-std::string without(std::string text, std::string_view secret) {
-    if (secret.empty()) {
-        return text;
-    }
-    for (auto at = text.find(secret); at != std::string::npos; at = text.find(secret, at)) {
-        text.replace(at, secret.size(), "<token>");
-    }
-    return text;
-}
-
 } // namespace
 
 graph_call plan_reply(const outgoing_reply& reply, std::chrono::system_clock::time_point now) {
@@ -262,7 +251,8 @@ net::awaitable<delivery> graph_sender::send(const outgoing_reply& reply) {
     request.headers.add("Authorization", "Bearer " + token);
     const https_result result = co_await client_.send(std::move(request));
     delivery d = classify(result, call, clock_());
-    d.error = without(without(std::move(d.error), access_token_), whatsapp_token_);
+    d.error = without_secret(without_secret(std::move(d.error), access_token_, "<token>"),
+                             whatsapp_token_, "<token>");
     co_return d;
 }
 

@@ -5,22 +5,6 @@
 
 namespace rapport::adapters::telegram {
 
-namespace {
-
-// Belt and braces: whatever reaches last_error never holds the token, even if some layer
-// below echoed the URL.
-std::string without(std::string text, std::string_view secret) {
-    if (secret.empty()) {
-        return text;
-    }
-    for (auto at = text.find(secret); at != std::string::npos; at = text.find(secret, at)) {
-        text.replace(at, secret.size(), "<bot_token>");
-    }
-    return text;
-}
-
-} // namespace
-
 reply_target target_of(const outgoing_reply& reply) {
     reply_target t;
     t.message.text = reply.text;
@@ -145,7 +129,7 @@ net::awaitable<delivery> bot_api_sender::send(const outgoing_reply& reply) {
         target.message.chat_id = std::to_string(*migrate_to);
         target.message.allow_sending_without_reply = true;
     }
-    d.error = without(std::move(d.error), bot_token_);
+    d.error = without_secret(std::move(d.error), bot_token_, "<bot_token>");
     co_return d;
 }
 
