@@ -2,6 +2,7 @@
 
 #include "adapters/common/excerpt.hpp"
 #include "adapters/common/retry_after.hpp"
+#include "adapters/common/undelivered.hpp"
 #include "rules/time.hpp"
 
 #include <algorithm>
@@ -152,17 +153,10 @@ graph_call plan_reply(const outgoing_reply& reply, std::chrono::system_clock::ti
 delivery classify(const https_result& result,
                   const graph_call& call,
                   std::chrono::system_clock::time_point now) {
-    delivery d;
     if (!result) {
-        const https_failure& f = result.error();
-        d.what = f.retry_is_safe() ? delivery::outcome::retry : delivery::outcome::unknown;
-        if (f.kind == https_error::invalid_url || f.kind == https_error::invalid_request ||
-            f.kind == https_error::plain_http_refused) {
-            d.what = delivery::outcome::failed;
-        }
-        d.error = f.message;
-        return d;
+        return undelivered(result.error());
     }
+    delivery d;
     const https_response& r = *result;
     const auto answer = parse_graph_answer(r.body);
     if (r.status >= 200 && r.status < 300 && (!answer || !answer->error)) {
