@@ -14,4 +14,17 @@ std::string excerpt(std::string_view text) {
     return out;
 }
 
+std::string without_secret(std::string text,
+                           std::string_view secret,
+                           std::string_view placeholder) {
+    if (secret.empty()) {
+        return text;
+    }
+    for (auto at = text.find(secret); at != std::string::npos;
+         at = text.find(secret, at + placeholder.size())) {
+        text.replace(at, secret.size(), placeholder);
+    }
+    return text;
+}
+
 } // namespace rapport::adapters

@@ -10,4 +10,11 @@ namespace rapport::adapters {
 /// "..." when it was longer: enough of an answer to say why.
 [[nodiscard]] std::string excerpt(std::string_view text);
 
+/// `text` with every occurrence of `secret` replaced by `placeholder`: belt and braces for what
+/// reaches a draft's last_error or a log line, should some layer have echoed a token. An empty
+/// secret changes nothing.
+[[nodiscard]] std::string without_secret(std::string text,
+                                         std::string_view secret,
+                                         std::string_view placeholder);
+
 } // namespace rapport::adapters

@@ -43,6 +43,10 @@ struct webhook_result {
         /// Authentication failed: 401. `reason` is a short stable name (metric label), e.g.
         /// "bad_signature"; `detail` the message for the error body (no secrets).
         rejected,
+        /// A handshake that presented the wrong verification token (Meta's GET challenge):
+        /// 403, as the platform's documentation answers it, counted with the rejections
+        /// under `reason`; `detail` for the error body (no secrets).
+        forbidden,
         /// Authenticated but not a request of the platform's (bad JSON, missing fields): 400
         /// with `detail`.
         invalid,
@@ -65,6 +69,11 @@ struct webhook_result {
         r.what = outcome::rejected;
         r.reason = std::move(reason);
         r.detail = std::move(detail);
+        return r;
+    }
+    [[nodiscard]] static webhook_result forbidden_because(std::string reason, std::string detail) {
+        webhook_result r = rejected_because(std::move(reason), std::move(detail));
+        r.what = outcome::forbidden;
         return r;
     }
     [[nodiscard]] static webhook_result invalid_because(std::string detail) {

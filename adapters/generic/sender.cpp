@@ -3,6 +3,7 @@
 #include "adapters/common/excerpt.hpp"
 #include "adapters/common/retry_after.hpp"
 #include "adapters/common/signature.hpp"
+#include "adapters/common/undelivered.hpp"
 #include "adapters/generic/wire.hpp"
 
 #include <algorithm>
@@ -10,18 +11,10 @@
 namespace rapport::adapters::generic {
 
 delivery classify(const https_result& result, std::chrono::system_clock::time_point now) {
-    delivery d;
     if (!result) {
-        const https_failure& f = result.error();
-        d.what = f.retry_is_safe() ? delivery::outcome::retry : delivery::outcome::unknown;
-        // A URL or request the client refuses will not get better by waiting.
-        if (f.kind == https_error::invalid_url || f.kind == https_error::invalid_request ||
-            f.kind == https_error::plain_http_refused) {
-            d.what = delivery::outcome::failed;
-        }
-        d.error = f.message;
-        return d;
+        return undelivered(result.error());
     }
+    delivery d;
     const https_response& r = *result;
     const std::string status = "reply_url answered " + std::to_string(r.status);
     if (r.status >= 200 && r.status < 300) {

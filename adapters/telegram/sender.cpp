@@ -2,24 +2,9 @@
 
 #include "adapters/common/excerpt.hpp"
 #include "adapters/common/retry_after.hpp"
+#include "adapters/common/undelivered.hpp"
 
 namespace rapport::adapters::telegram {
-
-namespace {
-
-// Belt and braces: whatever reaches last_error never holds the token, even if some layer
-// below echoed the URL.
-std::string without(std::string text, std::string_view secret) {
-    if (secret.empty()) {
-        return text;
-    }
-    for (auto at = text.find(secret); at != std::string::npos; at = text.find(secret, at)) {
-        text.replace(at, secret.size(), "<bot_token>");
-    }
-    return text;
-}
-
-} // namespace
 
 reply_target target_of(const outgoing_reply& reply) {
     reply_target t;
@@ -54,17 +39,10 @@ reply_target target_of(const outgoing_reply& reply) {
 delivery classify(const https_result& result,
                   const reply_target& target,
                   std::chrono::system_clock::time_point now) {
-    delivery d;
     if (!result) {
-        const https_failure& f = result.error();
-        d.what = f.retry_is_safe() ? delivery::outcome::retry : delivery::outcome::unknown;
-        if (f.kind == https_error::invalid_url || f.kind == https_error::invalid_request ||
-            f.kind == https_error::plain_http_refused) {
-            d.what = delivery::outcome::failed;
-        }
-        d.error = f.message;
-        return d;
+        return undelivered(result.error());
     }
+    delivery d;
     const https_response& r = *result;
     const auto answer = parse_api_answer(r.body);
     if (r.status >= 200 && r.status < 300 && (!answer || answer->ok)) {
@@ -145,7 +123,7 @@ net::awaitable<delivery> bot_api_sender::send(const outgoing_reply& reply) {
         target.message.chat_id = std::to_string(*migrate_to);
         target.message.allow_sending_without_reply = true;
     }
-    d.error = without(std::move(d.error), bot_token_);
+    d.error = without_secret(std::move(d.error), bot_token_, "<bot_token>");
     co_return d;
 }
 

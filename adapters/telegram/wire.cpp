@@ -1,51 +1,22 @@
 #include "adapters/telegram/wire.hpp"
 
+#include "adapters/common/json_fields.hpp"
 #include "rules/json_text.hpp"
 
 #include <boost/json.hpp>
 
 #include <array>
 #include <charconv>
-#include <limits>
 
 namespace rapport::adapters::telegram {
 
 namespace json = boost::json;
+using json_fields::flag;
+using json_fields::integer;
+using json_fields::object;
+using json_fields::string;
 
 namespace {
-
-std::optional<std::int64_t> integer(const json::object& o, std::string_view key) {
-    const json::value* v = o.if_contains(key);
-    if (v == nullptr) {
-        return std::nullopt;
-    }
-    if (v->is_int64()) {
-        return v->get_int64();
-    }
-    if (v->is_uint64() &&
-        v->get_uint64() <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
-        return static_cast<std::int64_t>(v->get_uint64());
-    }
-    return std::nullopt;
-}
-
-const json::object* object(const json::object& o, std::string_view key) {
-    const json::value* v = o.if_contains(key);
-    return v != nullptr && v->is_object() ? &v->get_object() : nullptr;
-}
-
-std::optional<std::string_view> string(const json::object& o, std::string_view key) {
-    const json::value* v = o.if_contains(key);
-    if (v == nullptr || !v->is_string()) {
-        return std::nullopt;
-    }
-    return std::string_view(v->get_string().data(), v->get_string().size());
-}
-
-bool flag(const json::object& o, std::string_view key) {
-    const json::value* v = o.if_contains(key);
-    return v != nullptr && v->is_bool() && v->get_bool();
-}
 
 bool iequals_ascii(std::string_view a, std::string_view b) {
     if (a.size() != b.size()) {

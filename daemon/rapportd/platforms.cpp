@@ -2,6 +2,8 @@
 
 #include "adapters/generic/sender.hpp"
 #include "adapters/generic/wire.hpp"
+#include "adapters/meta/sender.hpp"
+#include "adapters/meta/wire.hpp"
 #include "adapters/telegram/sender.hpp"
 #include "adapters/telegram/wire.hpp"
 
@@ -56,6 +58,25 @@ sender_or_reason telegram_sender(const account& a,
             {}};
 }
 
+// ---- meta (PLATFORMS.md §5) ----
+
+reader_ptr meta_reader(const account& a, const secret_values& s) {
+    adapters::meta::own_ids own;
+    own.page_id = a.page_id.value_or("");
+    own.instagram_id = a.instagram_id.value_or("");
+    return std::make_unique<adapters::meta::hook_reader>(
+        a.id, secret_or_empty(s, "app_secret"), secret_or_empty(s, "verify_token"), std::move(own));
+}
+
+sender_or_reason meta_sender(const account& a,
+                             const secret_values& s,
+                             const adapters::https_client& client) {
+    return {std::make_shared<adapters::meta::graph_sender>(client, api_base_url(a),
+                                                           secret_or_empty(s, "access_token"),
+                                                           secret_or_empty(s, "whatsapp_token")),
+            {}};
+}
+
 struct platform_adapter {
     std::string_view platform;
     reader_ptr (*reader)(const account&, const secret_values&);
@@ -65,6 +86,7 @@ struct platform_adapter {
 constexpr std::array adapters_by_platform{
     platform_adapter{"generic", generic_reader, generic_sender},
     platform_adapter{"telegram", telegram_reader, telegram_sender},
+    platform_adapter{"meta", meta_reader, meta_sender},
 };
 
 const platform_adapter* adapter_for(std::string_view platform) {
