@@ -182,8 +182,8 @@ json::array card_blocks(const approval_card& card) {
             {"elements", json::array{button("Approve", approve_action, value, "primary"),
                                      button("Edit", edit_action, value, ""), std::move(reject)}}});
     }
-    blocks.push_back(context("draft `" + escape(card.draft_id) + "` · version " +
-                             std::to_string(card.version)));
+    blocks.push_back(
+        context("draft `" + escape(card.draft_id) + "` · version " + std::to_string(card.version)));
     return blocks;
 }
 
@@ -238,8 +238,8 @@ std::string outcome_line(const approval_card& card) {
     } else if (card.state == "failed") {
         line = ":warning: Sending failed (approved" + by + ")";
     } else if (card.state == "needs_review") {
-        line = ":mag: Needs review: the send may or may not have reached " +
-               escape(card.platform) + "; approve to send it again, or reject";
+        line = ":mag: Needs review: the send may or may not have reached " + escape(card.platform) +
+               "; approve to send it again, or reject";
     } else if (card.state != "pending") {
         line = capitalized(escape(card.state)) + by;
     }
@@ -264,8 +264,10 @@ std::string post_card_body(std::string_view channel, const approval_card& card) 
 std::string update_card_body(std::string_view channel,
                              std::string_view ts,
                              const approval_card& card) {
-    json::object body{
-        {"channel", channel}, {"ts", ts}, {"text", fallback_text(card)}, {"blocks", card_blocks(card)}};
+    json::object body{{"channel", channel},
+                      {"ts", ts},
+                      {"text", fallback_text(card)},
+                      {"blocks", card_blocks(card)}};
     return json::serialize(body);
 }
 
@@ -287,21 +289,19 @@ std::string edit_modal_body(std::string_view trigger_id, const approval_card& ca
                                   {"element", std::move(input_element)}});
     blocks.push_back(context("Approving sends this text on " + escape(card.platform) + " (" +
                              escape(card.account) + ")."));
-    json::object view{
-        {"type", "modal"},
-        {"callback_id", edit_view_callback},
-        {"title", text_object("plain_text", "Edit and approve")},
-        {"submit", text_object("plain_text", "Approve")},
-        {"close", text_object("plain_text", "Cancel")},
-        {"private_metadata", button_value(card.draft_id, card.version)},
-        {"blocks", std::move(blocks)}};
+    json::object view{{"type", "modal"},
+                      {"callback_id", edit_view_callback},
+                      {"title", text_object("plain_text", "Edit and approve")},
+                      {"submit", text_object("plain_text", "Approve")},
+                      {"close", text_object("plain_text", "Cancel")},
+                      {"private_metadata", button_value(card.draft_id, card.version)},
+                      {"blocks", std::move(blocks)}};
     return json::serialize(json::object{{"trigger_id", trigger_id}, {"view", std::move(view)}});
 }
 
 std::string ephemeral_body(std::string_view text) {
-    return json::serialize(json::object{{"response_type", "ephemeral"},
-                                        {"replace_original", false},
-                                        {"text", escape(text)}});
+    return json::serialize(json::object{
+        {"response_type", "ephemeral"}, {"replace_original", false}, {"text", escape(text)}});
 }
 
 std::string modal_error_body(std::string_view message) {

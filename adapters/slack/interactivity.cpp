@@ -82,8 +82,7 @@ interaction_result read_view_submission(const json::object& payload, interaction
     if (string_at(*view, "callback_id") != edit_view_callback) {
         return {ignored("unknown_view"), {}};
     }
-    if (!parse_draft_reference(string_at(*view, "private_metadata"), base.draft_id,
-                               base.version)) {
+    if (!parse_draft_reference(string_at(*view, "private_metadata"), base.draft_id, base.version)) {
         return invalid("the view's private_metadata is not a draft reference");
     }
     base.what = interaction::kind::edit_submitted;

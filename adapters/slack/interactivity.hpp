@@ -51,6 +51,8 @@ struct interaction_result {
 [[nodiscard]] interaction_result parse_interaction(std::string_view form_body);
 
 /// Reads a button value or modal metadata written by button_value(): "d-...:3".
-[[nodiscard]] bool parse_draft_reference(std::string_view value, std::string& draft_id, int& version);
+[[nodiscard]] bool parse_draft_reference(std::string_view value,
+                                         std::string& draft_id,
+                                         int& version);
 
 } // namespace rapport::adapters::slack
