@@ -3,8 +3,8 @@
 
 #include "adapters/common/net.hpp"
 
-#include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
+#include <boost/asio/associated_executor.hpp>
 #include <boost/asio/post.hpp>
 
 #include <memory>
