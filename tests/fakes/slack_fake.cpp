@@ -14,6 +14,10 @@
 //   POST /api/conversations.open   users ("U1" or "U1,U2") → {"ok":true,"channel":{"id":"D..."}}
 //   POST /api/views.open           trigger_id (single use) + view → {"ok":true,"view":{...}}
 //   POST /api/auth.test            the bot's identity
+//   POST /actions/{team}/{id}/{token}  an interaction's response_url (hooks.slack.com/actions/...
+//                                  in Slack): JSON with text or blocks → 200 "ok", recorded in
+//                                  /_fake/calls as method "response_url"; a test points a
+//                                  payload's response_url here with deliver's "replace"
 //     Every method: no bearer token → not_authed, another token → invalid_auth, a body that is
 //     not JSON by its Content-Type → invalid_post_type, unparsable JSON → invalid_json, missing
 //     fields → the code Slack gives (channel_not_found, no_text, invalid_arguments, ...). All
@@ -204,6 +208,7 @@ public:
         };
         http::router r;
         r.add("POST", "/api/{method}", bind(&fake::api));
+        r.add("POST", "/actions/{team}/{id}/{token}", bind(&fake::respond));
         r.add("GET", "/_fake/calls", bind(&fake::calls));
         r.add("POST", "/_fake/ratelimit", bind(&fake::set_ratelimit));
         r.add("POST", "/_fake/error", bind(&fake::set_error));
@@ -233,6 +238,35 @@ private:
             std::cout << c.method << " -> " << c.answered << (c.error.empty() ? "" : " ") << c.error
                       << "\n  " << c.body << "\n"
                       << std::flush;
+        }
+        std::lock_guard lock{mutex_};
+        calls_.push_back(std::move(c));
+        co_return response;
+    }
+
+    // An interaction's response_url: no token (the URL is the credential), a JSON message.
+    net::awaitable<http_response> respond(http_request request, route_params) {
+        call c;
+        c.method = "response_url";
+        c.body = request.body;
+        c.content_type = std::string(request.headers.get("Content-Type").value_or(""));
+        c.received_ms = now_ms();
+        c.token_ok = true;
+        http_response response;
+        response.status = 200;
+        response.content_type = "text/plain";
+        response.body = "ok";
+        boost::system::error_code ec;
+        const json::value v = json::parse(c.body, ec);
+        if (!c.content_type.starts_with("application/json") || ec || !v.is_object() ||
+            content_problem(v.get_object())) {
+            response.status = 400;
+            response.body = "invalid_payload";
+            c.error = "invalid_payload";
+        }
+        c.answered = response.status;
+        if (!settings_.quiet) {
+            std::cout << "response_url -> " << c.answered << "\n  " << c.body << "\n" << std::flush;
         }
         std::lock_guard lock{mutex_};
         calls_.push_back(std::move(c));
