@@ -106,8 +106,9 @@ net::awaitable<http_response> daemon_state::slack_interactivity(http_request req
         co_return json_error(404, "not_found", "no Slack account '" + account_id + "'");
     }
     const auto secrets = account_secrets_.find(account_id);
-    const std::string& signing_secret = secret_or_empty(
-        secrets == account_secrets_.end() ? secret_values{} : secrets->second, "signing_secret");
+    const std::string signing_secret = secrets == account_secrets_.end()
+                                           ? std::string{}
+                                           : secret_or_empty(secrets->second, "signing_secret");
     // The signature covers the raw form body, before any decoding (PLATFORMS.md §1c).
     const auto problem =
         slack::verify(signing_secret, request.headers.get(slack::timestamp_header),
