@@ -11,6 +11,7 @@
 #include "daemon/rapportd/logging.hpp"
 #include "daemon/rapportd/notifier.hpp"
 #include "daemon/rapportd/platforms.hpp"
+#include "daemon/rapportd/slack_approvals.hpp"
 #include "daemon/store/draft_json.hpp"
 #include "daemon/store/sqlite_store.hpp"
 #include "rules/evaluator.hpp"
@@ -85,6 +86,16 @@ daemon_state::daemon_state(const config& c, std::shared_ptr<spdlog::logger> log)
     notifications_total_ = &metrics_.add_counter(
         "rapport_notifications_total",
         "Notification deliveries, by result (delivered, retry, dropped).", {"result"});
+    slack_cards_total_ = &metrics_.add_counter(
+        "rapport_slack_cards_total",
+        "Draft cards in Slack approval channels, by account and result (posted, updated, retry, "
+        "dropped, skipped).",
+        {"account", "result"});
+    slack_interactions_total_ = &metrics_.add_counter(
+        "rapport_slack_interactions_total",
+        "Clicks and modal submissions from Slack approvers, by account and action "
+        "(rapport_approve, rapport_edit, rapport_reject, edit_submitted).",
+        {"account", "action"});
     offers_skipped_total_ = &metrics_.add_counter(
         "rapport_offers_skipped_total",
         "Offers a rule wanted to make but could not, by rule and reason (cooldown, budget, "
@@ -281,6 +292,33 @@ std::vector<notify_receiver> daemon_state::notify_receivers() const {
     return out;
 }
 
+std::vector<slack_surface> daemon_state::slack_surfaces() const {
+    std::vector<slack_surface> out;
+    for (const auto& a : config_.accounts) {
+        if (a.platform != "slack" || !a.approvals_channel) {
+            continue;
+        }
+        const auto secrets = account_secrets_.find(a.id);
+        slack_surface s;
+        s.account = a.id;
+        s.channel = *a.approvals_channel;
+        s.api_base_url = a.api_base_url.value_or(std::string(default_api_base_url(a.platform)));
+        s.bot_token = secret_or_empty(
+            secrets == account_secrets_.end() ? secret_values{} : secrets->second, "bot_token");
+        out.push_back(std::move(s));
+    }
+    return out;
+}
+
+void daemon_state::outbox_changed() {
+    if (notifier_ != nullptr) {
+        notifier_->wake();
+    }
+    if (slack_approvals_ != nullptr) {
+        slack_approvals_->wake();
+    }
+}
+
 std::string daemon_state::public_url(std::uint16_t port) const {
     if (config_.approval.public_url) {
         return *config_.approval.public_url;
@@ -308,8 +346,8 @@ void daemon_state::observe(const dispatch_event& e) {
     }
     const draft_record& d = *e.draft;
     drafts_total_->with({std::string(to_string(d.state))}).increment();
-    if (notifier_ != nullptr && e.what != "sending" && e.what != "retry") {
-        notifier_->wake();
+    if (e.what != "sending" && e.what != "retry") {
+        outbox_changed();
     }
     if (e.what == "sending") {
         log_->debug("draft_sending draft={} account={} attempt={}", d.id, d.account, d.attempts);
@@ -347,6 +385,24 @@ void daemon_state::observe(const notify_event& e) {
     } else {
         log_->error("notify_dropped url={} event={} event_id={} error=\"{}\"", e.url, e.event,
                     e.seq, e.detail);
+    }
+}
+
+void daemon_state::observe(const slack_card_event& e) {
+    if (e.what == "store_error") {
+        log_->error("slack_card_failed account={} error=\"{}\"", e.account, e.detail);
+        return;
+    }
+    slack_cards_total_->with({e.account, e.what}).increment();
+    if (e.what == "posted" || e.what == "updated" || e.what == "skipped") {
+        log_->debug("slack_card_{} account={} draft={} event={}", e.what, e.account, e.draft_id,
+                    e.event);
+    } else if (e.what == "retry") {
+        log_->warn("slack_card_retry account={} draft={} event={} error=\"{}\"", e.account,
+                   e.draft_id, e.event, e.detail);
+    } else {
+        log_->error("slack_card_dropped account={} draft={} event={} error=\"{}\"", e.account,
+                    e.draft_id, e.event, e.detail);
     }
 }
 
@@ -546,9 +602,7 @@ net::awaitable<ingest_result> daemon_state::ingest_message(rules::message messag
         }
         if (!result.draft_ids.empty()) {
             drafts_total_->with({"pending"}).increment(result.draft_ids.size());
-            if (notifier_ != nullptr) {
-                notifier_->wake();
-            }
+            outbox_changed();
         }
         skipped.insert(skipped.end(), result.skipped.begin(), result.skipped.end());
         for (const auto& skip : skipped) {
@@ -615,6 +669,7 @@ http::router daemon_state::routes() {
     r.add("GET", "/metrics", bind(&daemon_state::metrics));
     r.add("POST", "/hooks/{account}", bind(&daemon_state::hook));
     r.add("GET", "/hooks/{account}", bind(&daemon_state::hook));
+    r.add("POST", "/hooks/{account}/interactivity", bind(&daemon_state::slack_interactivity));
     r.add("GET", "/v1/drafts", bind(&daemon_state::list_drafts));
     r.add("GET", "/v1/drafts/{id}", bind(&daemon_state::get_draft));
     r.add("POST", "/v1/drafts/{id}/approve", bind(&daemon_state::approve));
@@ -690,8 +745,14 @@ int run_daemon(const config& c) {
     // A pause survives restarts: the dispatcher starts paused if it was.
     sender.set_paused(state.sending_paused());
     sender.start();
+    // Slack approval surfaces read the outbox beside the notifier, each with its cursor.
+    slack_approvals cards(ioc.get_executor(), state.storage(), *client, state.slack_surfaces(), {},
+                          [&state](const slack_card_event& e) { state.observe(e); });
+    state.set_slack_approvals(&cards);
+    cards.start();
     notifier_options notify_options;
     notify_options.public_url = state.public_url(port);
+    notify_options.others_done_up_to = [&cards] { return cards.done_up_to(); };
     notifier announcer(ioc.get_executor(), state.storage(), *client, state.notify_receivers(),
                        notify_options, [&state](const notify_event& e) { state.observe(e); });
     state.set_notifier(&announcer);
@@ -754,11 +815,11 @@ int run_daemon(const config& c) {
             state.set_ready(false);
             watchdog.cancel();
             // The listener and the dispatcher drain side by side (each bounded at 10 s);
-            // the notifier and housekeeping stop at once (what they had not done yet is
-            // still in the store); the store closes after all of them.
+            // the notifier, the Slack cards and housekeeping stop at once (what they had not done
+            // yet is still in the store); the store closes after all of them.
             net::post(housekeeping_context, [&] { housekeeping_timer.cancel(); });
             housekeeping_thread.join();
-            auto remaining = std::make_shared<std::atomic<int>>(3);
+            auto remaining = std::make_shared<std::atomic<int>>(4);
             auto one_done = [&, remaining] {
                 if (remaining->fetch_sub(1) == 1) {
                     state.storage().close();
@@ -769,6 +830,7 @@ int run_daemon(const config& c) {
             server.on_stopped(one_done);
             sender.stop(std::chrono::seconds(10), one_done);
             announcer.stop(one_done);
+            cards.stop(one_done);
             server.stop();
         };
     signals.async_wait(on_signal);

@@ -232,34 +232,66 @@ net::awaitable<http_response> daemon_state::decide(http_request request,
             co_return json_error(403, "forbidden", "'" + *fields.approver + "' is not an approver");
         }
     }
-    decision.approver = who->name;
+    const decision_outcome outcome = co_await decide_as(*who, std::move(decision), is_signed);
+    using kind = decision_outcome::kind;
+    switch (outcome.what) {
+        case kind::decided:
+            break;
+        case kind::not_found:
+            co_return json_error(404, "not_found", outcome.message);
+        case kind::forbidden:
+            co_return json_error(403, "forbidden", outcome.message);
+        case kind::cannot_approve:
+            co_return json_error(422, "cannot_approve", outcome.message);
+        case kind::conflict:
+            co_return json_error(409, "conflict", outcome.message);
+        case kind::replay:
+            log_->warn("decision_rejected draft={} reason=replay remote={}", draft_id,
+                       request.remote_address);
+            co_return json_error(401, "unauthorized", outcome.message);
+        case kind::unavailable:
+            co_return json_error(503, "unavailable", outcome.message);
+    }
+    co_return http::json_response(200, draft_json(*outcome.draft));
+}
 
+net::awaitable<decision_outcome> daemon_state::decide_as(const approver& who,
+                                                         decide_request decision,
+                                                         bool is_signed) {
+    const std::string draft_id = decision.draft_id;
+    const auto refused = [](decision_outcome::kind what, std::string message,
+                            std::optional<draft_record> draft = std::nullopt) {
+        return decision_outcome{what, std::move(message), std::move(draft)};
+    };
+    decision.approver = who.name;
     auto current = store_->get_draft(draft_id);
     if (!current.ok()) {
-        co_return store_unavailable();
+        co_return refused(decision_outcome::kind::unavailable,
+                          "the store could not be read; retry later");
     }
     if (!current.value) {
-        co_return json_error(404, "not_found", "no draft '" + draft_id + "'");
+        co_return refused(decision_outcome::kind::not_found, "no draft '" + draft_id + "'");
     }
     const draft_record& draft = *current.value;
     // Only an approver of the draft's team may decide it (CONTRACT §5.1: 403).
-    if (!who->decides_for(draft.team)) {
-        co_return json_error(403, "forbidden",
-                             "draft " + draft_id + " belongs to team '" + *draft.team + "', and " +
-                                 who->name + " does not approve for it");
+    if (!who.decides_for(draft.team)) {
+        co_return refused(decision_outcome::kind::forbidden,
+                          "draft " + draft_id + " belongs to team '" + *draft.team + "', and " +
+                              who.name + " does not approve for it",
+                          draft);
     }
     // Guardrails apply to what would be sent; a repeat of a decision made before is not
     // judged again (the store answers it as unchanged).
     const bool open =
         draft.state == draft_state::pending || draft.state == draft_state::needs_review;
-    if (what == decide_request::action::approve && open) {
+    if (decision.what == decide_request::action::approve && open) {
         const auto set = std::atomic_load(&playbooks_);
         if (auto blocker =
                 rules::approval_blocker(decision.text.value_or(draft.text), draft.platform,
                                         config_.guardrails.blocked_phrases, set->length_limits)) {
-            log_->info("approval_refused draft={} by={} reason=\"{}\"", draft_id, who->name,
+            log_->info("approval_refused draft={} by={} reason=\"{}\"", draft_id, who.name,
                        *blocker);
-            co_return json_error(422, "cannot_approve", *blocker);
+            co_return refused(decision_outcome::kind::cannot_approve, *blocker, draft);
         }
     }
     auto apply = [this,
@@ -269,21 +301,21 @@ net::awaitable<http_response> daemon_state::decide(http_request request,
     decide_result result = co_await async_store<decide_result>(std::move(apply), use_throw);
     switch (result.status) {
         case decide_status::not_found:
-            co_return json_error(404, "not_found", "no draft '" + draft_id + "'");
+            co_return refused(decision_outcome::kind::not_found, "no draft '" + draft_id + "'");
         case decide_status::conflict:
-            co_return json_error(409, "conflict", result.error);
+            co_return refused(decision_outcome::kind::conflict, result.error,
+                              std::move(result.draft));
         case decide_status::replay:
-            log_->warn("decision_rejected draft={} reason=replay remote={}", draft_id,
-                       request.remote_address);
-            co_return json_error(401, "unauthorized",
-                                 "this signed request was used before (replay)");
+            co_return refused(decision_outcome::kind::replay,
+                              "this signed request was used before (replay)");
         case decide_status::failed:
             log_->error("decide_failed draft={} error=\"{}\"", draft_id, result.error);
-            co_return json_error(503, "unavailable", "the decision could not be stored; retry");
+            co_return refused(decision_outcome::kind::unavailable,
+                              "the decision could not be stored; retry");
         case decide_status::changed:
             drafts_total_->with({std::string(to_string(result.draft->state))}).increment();
             log_->info("draft_decided draft={} state={} by={}{}", draft_id,
-                       to_string(result.draft->state), who->name, is_signed ? " signed=true" : "");
+                       to_string(result.draft->state), who.name, is_signed ? " signed=true" : "");
             if (result.draft->decided_at) {
                 approval_seconds_->observe(static_cast<double>(
                     (*result.draft->decided_at - result.draft->created_at).count()));
@@ -291,14 +323,12 @@ net::awaitable<http_response> daemon_state::decide(http_request request,
             if (result.draft->state == draft_state::approved && dispatcher_ != nullptr) {
                 dispatcher_->wake();
             }
-            if (notifier_ != nullptr) {
-                notifier_->wake();
-            }
+            outbox_changed();
             break;
         case decide_status::unchanged:
             break;
     }
-    co_return http::json_response(200, draft_json(*result.draft));
+    co_return decision_outcome{decision_outcome::kind::decided, {}, std::move(result.draft)};
 }
 
 net::awaitable<http_response> daemon_state::pause(http_request request, route_params) {

@@ -28,10 +28,38 @@ namespace rapport::daemon {
 
 class dispatcher;
 class notifier;
+class slack_approvals;
+struct slack_card_event;
+struct slack_surface;
 struct dispatch_account;
 struct dispatch_event;
 struct notify_event;
 struct notify_receiver;
+
+/// How one decision ended, whoever asked for it: the API (bearer or signed) or Slack's
+/// buttons. Each caller words it for its own medium.
+struct decision_outcome {
+    enum class kind {
+        /// Applied, or the same decision made before (nothing changed).
+        decided,
+        not_found,
+        /// The approver does not approve for the draft's team.
+        forbidden,
+        /// A guardrail refuses the text (blocked phrase, too long).
+        cannot_approve,
+        /// The draft's state or version does not allow it.
+        conflict,
+        /// A signed request used before.
+        replay,
+        /// The store failed; retry.
+        unavailable,
+    };
+    kind what = kind::unavailable;
+    /// For people: why it was refused.
+    std::string message;
+    /// The draft as it now is (decided, conflict; forbidden and cannot_approve: as read).
+    std::optional<draft_record> draft;
+};
 
 class daemon_state {
 public:
@@ -53,10 +81,13 @@ public:
     [[nodiscard]] std::vector<dispatch_account> dispatch_accounts(
         const adapters::https_client& client) const;
     [[nodiscard]] std::vector<notify_receiver> notify_receivers() const;
+    /// The Slack accounts with an approvals channel.
+    [[nodiscard]] std::vector<slack_surface> slack_surfaces() const;
     /// The base of the approve/reject URLs notifications carry.
     [[nodiscard]] std::string public_url(std::uint16_t port) const;
     void set_dispatcher(dispatcher* d) { dispatcher_ = d; }
     void set_notifier(notifier* n) { notifier_ = n; }
+    void set_slack_approvals(slack_approvals* s) { slack_approvals_ = s; }
     /// Whether sending was paused when the daemon last ran (the dispatcher starts so).
     [[nodiscard]] bool sending_paused() const { return paused_.load(); }
     void set_ready(bool ready) { ready_.store(ready); }
@@ -66,6 +97,7 @@ public:
     /// What the dispatcher and notifier did, into metrics and the log.
     void observe(const dispatch_event& e);
     void observe(const notify_event& e);
+    void observe(const slack_card_event& e);
     /// The timed work, about once a second: expires undecided drafts, raises SLA breaches,
     /// fires insight questions that are due.
     void housekeeping();
@@ -94,6 +126,36 @@ private:
     net::awaitable<http_response> decide(http_request request,
                                          std::string draft_id,
                                          decide_request::action what);
+    /// Applies `decision` for `who` (its approver is set here): team rules, guardrails, version
+    /// binding, the store's transaction with its audit entry, metrics, and the wake-ups. The
+    /// one decide path of the API and of Slack's buttons.
+    net::awaitable<decision_outcome> decide_as(const approver& who,
+                                               decide_request decision,
+                                               bool is_signed);
+    /// /hooks/{account}/interactivity: Slack's button clicks and Edit modal submissions
+    /// (slack_routes.cpp).
+    net::awaitable<http_response> slack_interactivity(http_request request, route_params params);
+    /// A click on Approve, Edit or Reject, handled after Slack has its acknowledgement.
+    net::awaitable<void> slack_click(std::string account,
+                                     std::string user_id,
+                                     std::string action_id,
+                                     std::string draft_id,
+                                     int version,
+                                     std::string trigger_id,
+                                     std::string response_url);
+    /// Opens the Edit modal for a click on Edit; what to tell the approver when it did not.
+    net::awaitable<std::string> slack_open_editor(std::string account,
+                                                  const approver* who,
+                                                  std::string draft_id,
+                                                  int version,
+                                                  std::string trigger_id);
+    /// The Edit modal submitted: approve with its text, or say in the modal why not.
+    net::awaitable<http_response> slack_edit_submitted(std::string user_id,
+                                                       std::string draft_id,
+                                                       int version,
+                                                       std::optional<std::string> text);
+    /// The approver whose `slack_user` is `user_id`, or null.
+    [[nodiscard]] const approver* approver_of_slack_user(std::string_view user_id) const;
     net::awaitable<http_response> pause(http_request request, route_params params);
     net::awaitable<http_response> resume(http_request request, route_params params);
     net::awaitable<http_response> set_paused(http_request request, bool paused);
@@ -107,7 +169,8 @@ private:
     [[nodiscard]] std::string replied_to_json(const draft_record& d);
     /// A draft as the API shows it.
     [[nodiscard]] std::string draft_json(const draft_record& d);
-    /// Counts the drafts that changed state and wakes whoever acts on the change.
+    /// Something was written to the outbox: wakes its readers (notifier, Slack surfaces).
+    void outbox_changed();
     /// Creates the drafts of every insight question due at `now`; true when it made any.
     /// Sets `failed` when the store could not be read or written.
     bool fire_insight_questions(rules::time_point now, bool& failed);
@@ -143,6 +206,9 @@ private:
     std::atomic<bool> paused_{false};
     dispatcher* dispatcher_ = nullptr;
     notifier* notifier_ = nullptr;
+    slack_approvals* slack_approvals_ = nullptr;
+    family<counter>* slack_cards_total_ = nullptr;
+    family<counter>* slack_interactions_total_ = nullptr;
     // Housekeeping runs on one timer, so these need no lock.
     bool housekeeping_failed_ = false;
 };

@@ -66,8 +66,8 @@ void daemon_state::housekeeping() {
                    b.draft ? b.draft->id : "-");
     }
     const bool fired = fire_insight_questions(now, failed);
-    if ((!expired.value.empty() || !breaches.value.empty() || fired) && notifier_ != nullptr) {
-        notifier_->wake();
+    if (!expired.value.empty() || !breaches.value.empty() || fired) {
+        outbox_changed();
     }
     if (housekeeping_failed_ && !failed) {
         log_->info("housekeeping_recovered");

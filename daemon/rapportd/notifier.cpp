@@ -211,7 +211,8 @@ struct notifier::impl : std::enable_shared_from_this<impl> {
         }
     }
 
-    // Events every receiver has are removed; with no receivers, all of them.
+    // Events every receiver (and every other reader) has are removed; with no readers, all of
+    // them.
     net::awaitable<void> prune(std::shared_ptr<impl> self) {
         (void)self;
         while (!stopping) {
@@ -229,6 +230,9 @@ struct notifier::impl : std::enable_shared_from_this<impl> {
                 up_to = last.value;
             } else {
                 up_to = *std::min_element(cursors.begin(), cursors.end());
+            }
+            if (options.others_done_up_to) {
+                up_to = std::min(up_to, options.others_done_up_to());
             }
             if (up_to > 0) {
                 outbox.prune_outbox(up_to, [](const std::string&) {});

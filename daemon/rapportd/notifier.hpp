@@ -39,6 +39,9 @@ struct notifier_options {
     std::chrono::steady_clock::duration max_backoff = std::chrono::minutes(5);
     /// Delivered events are removed from the outbox this often.
     std::chrono::steady_clock::duration prune_every = std::chrono::minutes(1);
+    /// Where the outbox's other readers (Slack approval surfaces) stand: events after it are
+    /// kept for them. Unset: nobody else reads the outbox. Called on the notifier's strand.
+    std::function<std::int64_t()> others_done_up_to;
     /// Wall-clock time for signatures (tests pass their own).
     std::function<rules::time_point()> now;
 };

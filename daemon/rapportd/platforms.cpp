@@ -4,6 +4,9 @@
 #include "adapters/generic/wire.hpp"
 #include "adapters/meta/sender.hpp"
 #include "adapters/meta/wire.hpp"
+
+#include "adapters/slack/sender.hpp"
+#include "adapters/slack/wire.hpp"
 #include "adapters/telegram/sender.hpp"
 #include "adapters/telegram/wire.hpp"
 
@@ -77,6 +80,21 @@ sender_or_reason meta_sender(const account& a,
             {}};
 }
 
+// ---- slack (PLATFORMS.md §1b, §1c, §1e) ----
+
+reader_ptr slack_reader(const account& a, const secret_values& s) {
+    return std::make_unique<adapters::slack::hook_reader>(
+        a.id, secret_or_empty(s, "signing_secret"), a.bot_user_id.value_or(""));
+}
+
+sender_or_reason slack_sender(const account& a,
+                              const secret_values& s,
+                              const adapters::https_client& client) {
+    return {std::make_shared<adapters::slack::web_api_sender>(
+                adapters::slack::web_api(client, api_base_url(a), secret_or_empty(s, "bot_token"))),
+            {}};
+}
+
 struct platform_adapter {
     std::string_view platform;
     reader_ptr (*reader)(const account&, const secret_values&);
@@ -87,6 +105,7 @@ constexpr std::array adapters_by_platform{
     platform_adapter{"generic", generic_reader, generic_sender},
     platform_adapter{"telegram", telegram_reader, telegram_sender},
     platform_adapter{"meta", meta_reader, meta_sender},
+    platform_adapter{"slack", slack_reader, slack_sender},
 };
 
 const platform_adapter* adapter_for(std::string_view platform) {
