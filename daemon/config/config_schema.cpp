@@ -228,7 +228,9 @@ std::vector<config_property> build_properties() {
          .kind = value_kind::integer,
          .description = "Draft length limit for this account's platform, replacing the built-in "
                         "one; accounts of one platform must agree.",
-         .default_text = "the platform's own (x 280, bluesky 300, mastodon 500, others none)",
+         .default_text =
+             "the platform's own (x 280, bluesky 300, mastodon 500, telegram 4096 UTF-16 "
+             "code units, others none)",
          .minimum = 1,
          .maximum = 100000,
          .needs_restart = true},
