@@ -7,21 +7,15 @@
 
 namespace rapport::adapters::telegram {
 
-namespace {
-
-// Belt and braces: whatever reaches last_error never holds the token, even if some layer
-// below echoed the URL.
-std::string without(std::string text, std::string_view secret) {
-    if (secret.empty()) {
+std::string without_token(std::string text, std::string_view token) {
+    if (token.empty()) {
         return text;
     }
-    for (auto at = text.find(secret); at != std::string::npos; at = text.find(secret, at)) {
-        text.replace(at, secret.size(), "<bot_token>");
+    for (auto at = text.find(token); at != std::string::npos; at = text.find(token, at)) {
+        text.replace(at, token.size(), "<bot_token>");
     }
     return text;
 }
-
-} // namespace
 
 reply_target target_of(const outgoing_reply& reply) {
     reply_target t;
@@ -161,7 +155,7 @@ net::awaitable<delivery> bot_api_sender::send(const outgoing_reply& reply) {
         target.message.chat_id = std::to_string(*migrate_to);
         target.message.allow_sending_without_reply = true;
     }
-    d.error = without(std::move(d.error), bot_token_);
+    d.error = without_token(std::move(d.error), bot_token_);
     co_return d;
 }
 

@@ -38,6 +38,11 @@ struct reply_target {
                                 const reply_target& target,
                                 std::chrono::system_clock::time_point now);
 
+/// `text` with every occurrence of `token` replaced by "<bot_token>". Belt and braces: what
+/// reaches a draft's last_error or the log never holds the token, even if some layer below
+/// echoed a URL.
+[[nodiscard]] std::string without_token(std::string text, std::string_view token);
+
 class bot_api_sender final : public reply_sender {
 public:
     /// `api_base_url` is https://api.telegram.org or a stand-in (tests, proxies);
