@@ -256,7 +256,8 @@ std::vector<config_property> build_properties() {
          .description = "Telegram: how updates arrive. webhook: Telegram POSTs them to "
                         "/hooks/{id} (setWebhook with a secret_token); polling: Rapport asks "
                         "with getUpdates, for hosts without a public URL, and keeps the offset "
-                        "in its store.",
+                        "in its store (it calls deleteWebhook at start: Telegram refuses "
+                        "getUpdates while a webhook is set).",
          .default_json = json_string(a.updates),
          .choices = {"webhook", "polling"},
          .platforms = {"telegram"},
