@@ -70,8 +70,8 @@ daemon_state::daemon_state(const config& c, std::shared_ptr<spdlog::logger> log)
                                             {"account", "reason"});
     ignored_total_ = &metrics_.add_counter(
         "rapport_webhook_ignored_total",
-        "Webhook requests acknowledged but not stored (not addressed to us, from a bot, an "
-        "update type Rapport does not read), by account and reason.",
+        "Webhook requests and polled updates acknowledged but not stored (not addressed to us, "
+        "from a bot, an update type Rapport does not read), by account and reason.",
         {"account", "reason"});
     rule_matches_total_ = &metrics_.add_counter("rapport_rule_matches_total",
                                                 "Messages each rule matched.", {"rule"});
