@@ -177,10 +177,7 @@ bool too_long(const playbook_set& set, std::string_view platform, std::string_vi
     if (it == set.length_limits.end()) {
         return false;
     }
-    const std::size_t length = it->second.counted_in == length_limit::unit::graphemes
-                                   ? count_graphemes(text)
-                                   : count_code_points(text);
-    return length > it->second.max;
+    return it->second.length_of(text) > it->second.max;
 }
 
 } // namespace

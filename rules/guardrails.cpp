@@ -21,11 +21,10 @@ std::optional<std::string> approval_blocker(
         }
     }
     if (const auto limit = limits.find(platform); limit != limits.end()) {
-        const bool graphemes = limit->second.counted_in == length_limit::unit::graphemes;
-        const std::size_t length = graphemes ? count_graphemes(text) : count_code_points(text);
+        const std::size_t length = limit->second.length_of(text);
         if (length > limit->second.max) {
-            return "the text is " + std::to_string(length) +
-                   (graphemes ? " graphemes" : " characters") + ", over " + std::string(platform) +
+            return "the text is " + std::to_string(length) + " " +
+                   std::string(limit->second.unit_name()) + ", over " + std::string(platform) +
                    "'s limit of " + std::to_string(limit->second.max) + ": shorten it to approve";
         }
     }

@@ -1,5 +1,6 @@
 #include "rules/loader.hpp"
 
+#include "rules/text.hpp"
 #include "rules/yaml_reader.hpp"
 
 #include <date/tz.h>
@@ -16,7 +17,32 @@ std::map<std::string, length_limit, std::less<>> default_length_limits() {
         {"x", {280, length_limit::unit::code_points}},
         {"bluesky", {300, length_limit::unit::graphemes}},
         {"mastodon", {500, length_limit::unit::code_points}},
+        {"telegram", {telegram_max_text_length, length_limit::unit::utf16_code_units}},
     };
+}
+
+std::size_t length_limit::length_of(std::string_view text) const {
+    switch (counted_in) {
+        case unit::graphemes:
+            return count_graphemes(text);
+        case unit::utf16_code_units:
+            return count_utf16_units(text);
+        case unit::code_points:
+            break;
+    }
+    return count_code_points(text);
+}
+
+std::string_view length_limit::unit_name() const {
+    switch (counted_in) {
+        case unit::graphemes:
+            return "graphemes";
+        case unit::utf16_code_units:
+            return "UTF-16 code units";
+        case unit::code_points:
+            break;
+    }
+    return "characters";
 }
 
 const offer_pool* playbook_set::find_pool(std::string_view qualified) const {

@@ -16,6 +16,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace date {
@@ -150,15 +151,23 @@ struct playbook {
     std::map<std::string, offer_pool, std::less<>> offers;
 };
 
-/// How long a draft may be on one platform.
+/// Telegram's sendMessage takes at most this many UTF-16 code units of text.
+inline constexpr std::size_t telegram_max_text_length = 4096;
+
+/// How long a draft may be on one platform, in the unit that platform counts.
 struct length_limit {
-    enum class unit { code_points, graphemes };
+    enum class unit { code_points, graphemes, utf16_code_units };
     std::size_t max = 0;
     length_limit::unit counted_in = unit::code_points;
+
+    /// The length of `text` in this limit's unit.
+    [[nodiscard]] std::size_t length_of(std::string_view text) const;
+    /// The unit's name for people, plural: "characters", "graphemes", "UTF-16 code units".
+    [[nodiscard]] std::string_view unit_name() const;
 };
 
 /// The platform limits the contract names: X 280 characters, Bluesky 300 graphemes, Mastodon
-/// 500 characters.
+/// 500 characters; and Telegram's sendMessage limit, 4096 UTF-16 code units.
 [[nodiscard]] std::map<std::string, length_limit, std::less<>> default_length_limits();
 
 struct playbook_set {

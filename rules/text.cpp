@@ -513,6 +513,21 @@ std::size_t count_code_points(std::string_view utf8) {
     return count;
 }
 
+std::size_t count_utf16_units(std::string_view utf8) {
+    const std::size_t ascii = ascii_prefix(utf8);
+    const unsigned char* p = bytes_of(utf8) + ascii;
+    const unsigned char* const end = bytes_of(utf8) + utf8.size();
+    std::size_t count = ascii;
+    char32_t c = 0;
+    while (p < end) {
+        const std::size_t len = decode(p, end, c);
+        // Past the Basic Multilingual Plane a character takes a surrogate pair.
+        count += len != 0 && c > 0xFFFF ? 2 : 1;
+        p += len == 0 ? 1 : len;
+    }
+    return count;
+}
+
 std::size_t count_graphemes(std::string_view utf8) {
     const unsigned char* p = bytes_of(utf8);
     const unsigned char* const end = p + utf8.size();

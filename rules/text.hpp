@@ -53,6 +53,10 @@ void normalize_unicode_for_test(std::string_view utf8, normalized_text& out);
 /// Number of Unicode code points in `utf8` (invalid bytes count one each).
 [[nodiscard]] std::size_t count_code_points(std::string_view utf8);
 
+/// Number of UTF-16 code units `utf8` takes (a character past U+FFFF, such as most emoji,
+/// takes two; invalid bytes count one each): what Telegram counts.
+[[nodiscard]] std::size_t count_utf16_units(std::string_view utf8);
+
 /// Number of extended grapheme clusters (UAX #29) in `utf8`: what Bluesky counts.
 [[nodiscard]] std::size_t count_graphemes(std::string_view utf8);
 

@@ -24,6 +24,12 @@ packages=(
     curl openssl                        # the demo signs and posts its webhooks
 )
 
+# Node.js runs test peers from npm (tests/peers/*): Debian's nodejs and npm, unless a node and
+# npm are already on the PATH (installing Debian's npm over another Node.js would conflict).
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    packages+=(nodejs npm)
+fi
+
 missing=()
 for p in "${packages[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
-# The whole test suite from a fresh checkout: install what is missing, build (warnings are
-# errors), run every test in parallel, build the release preset, then run every test again
-# under AddressSanitizer + UBSan.
+# The whole test suite from a fresh checkout: install what is missing (Debian packages, and
+# the npm test peers), build (warnings are errors), run every test in parallel, build the
+# release preset, then run every test again under AddressSanitizer + UBSan.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
+# Test peers from npm, exactly as their lockfiles pin them (nothing else is fetched at build or
+# test time): telegram-test-api, the Bot API emulator of tests/integration/telegram_emulator_test.
+for peer in tests/peers/*/; do
+    (cd "$peer" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+done
 jobs=$(nproc)
 
 cmake --preset dev >/dev/null

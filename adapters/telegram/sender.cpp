@@ -3,12 +3,28 @@
 #include "adapters/common/excerpt.hpp"
 #include "adapters/common/retry_after.hpp"
 #include "adapters/common/undelivered.hpp"
+#include "rules/playbook.hpp"
+#include "rules/text.hpp"
 
 namespace rapport::adapters::telegram {
 
 reply_target target_of(const outgoing_reply& reply) {
     reply_target t;
     t.message.text = reply.text;
+    // Telegram would refuse these with a 400; saying why here names the limit and the length.
+    // The text goes without parse_mode, so what Telegram counts is the text itself.
+    if (reply.text.empty()) {
+        t.error = "the text is empty: Telegram sends no empty message";
+        return t;
+    }
+    if (const std::size_t units = rules::count_utf16_units(reply.text);
+        units > rules::telegram_max_text_length) {
+        t.error = "the text is " + std::to_string(units) +
+                  " UTF-16 code units, over Telegram's limit of " +
+                  std::to_string(rules::telegram_max_text_length) +
+                  ": shorten it and approve again";
+        return t;
+    }
     if (!reply.in_reply_to) {
         t.error =
             "a Telegram bot can only answer a message: an insight question has no chat "

@@ -26,7 +26,8 @@ struct reply_target {
 /// Works out the chat and the threading of `reply`: the chat of the message it answers
 /// (its id is "<chat>:<message_id>"), replying to that message; for a private reply, the
 /// author's private chat (threaded only when the message was already in it). An insight
-/// question (no message) has no chat to go to.
+/// question (no message) has no chat to go to; an empty text, or one over Telegram's 4096
+/// UTF-16 code units, is not sent at all (the draft fails saying so).
 [[nodiscard]] reply_target target_of(const outgoing_reply& reply);
 
 /// Sorts the Bot API's answer into a delivery: `ok` → sent, with sent_id "<chat>:<message_id>";

@@ -1,10 +1,12 @@
 #include "adapters/telegram/wire.hpp"
 
 #include "adapters/common/json_fields.hpp"
+#include "adapters/common/excerpt.hpp"
 #include "rules/json_text.hpp"
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 
@@ -298,6 +300,76 @@ std::optional<api_answer> parse_api_answer(std::string_view body) {
         }
     }
     return a;
+}
+
+std::string get_updates_body(const get_updates& g) {
+    std::string out = "{";
+    if (g.offset) {
+        out += "\"offset\":" + std::to_string(*g.offset) + ",";
+    }
+    out += "\"limit\":" + std::to_string(std::clamp(g.limit, 1, 100));
+    out += ",\"timeout\":" + std::to_string(std::max<std::int64_t>(0, g.timeout.count()));
+    out += ",\"allowed_updates\":[\"message\"]}";
+    return out;
+}
+
+poll_answer read_poll_answer(unsigned status, std::string_view body) {
+    poll_answer a;
+    boost::system::error_code ec;
+    const json::value v = json::parse(body, ec);
+    const json::object* o = !ec && v.is_object() ? &v.get_object() : nullptr;
+    const json::value* ok = o != nullptr ? o->if_contains("ok") : nullptr;
+    if (ok != nullptr && ok->is_bool() && ok->get_bool() && status >= 200 && status < 300) {
+        const json::value* result = o->if_contains("result");
+        if (result == nullptr || !result->is_array()) {
+            a.error = "Telegram's answer has no 'result' array";
+            return a;
+        }
+        for (const json::value& u : result->get_array()) {
+            polled_update p;
+            if (u.is_object()) {
+                p.update_id = integer(u.get_object(), "update_id");
+            }
+            p.body = json::serialize(u);
+            a.updates.push_back(std::move(p));
+        }
+        a.what = poll_answer::outcome::updates;
+        return a;
+    }
+    const auto answer = parse_api_answer(body);
+    // Telegram answers with the HTTP status equal to error_code; trust the body when both
+    // are there.
+    const std::int64_t code =
+        answer && answer->error_code ? *answer->error_code : static_cast<std::int64_t>(status);
+    a.error = "Telegram answered " + std::to_string(code);
+    if (answer && !answer->description.empty()) {
+        a.error += ": " + excerpt(answer->description);
+    } else if (!answer) {
+        a.error += " (not a Bot API answer)";
+    }
+    if (code == 429) {
+        a.what = poll_answer::outcome::rate_limited;
+        if (answer && answer->retry_after && *answer->retry_after >= 0) {
+            a.retry_after = std::chrono::seconds{*answer->retry_after};
+        }
+    } else if (code == 401 || code == 404) {
+        a.what = poll_answer::outcome::unauthorized;
+    } else if (code == 409) {
+        a.what = poll_answer::outcome::conflict;
+        a.webhook_is_set = answer && answer->description.find("webhook") != std::string::npos;
+    }
+    return a;
+}
+
+std::optional<std::int64_t> next_offset(std::optional<std::int64_t> current,
+                                        const std::vector<polled_update>& updates) {
+    for (const polled_update& u : updates) {
+        if (u.update_id && *u.update_id < std::numeric_limits<std::int64_t>::max() &&
+            (!current || *u.update_id + 1 > *current)) {
+            current = *u.update_id + 1;
+        }
+    }
+    return current;
 }
 
 std::optional<chat_message> split_message_id(std::string_view id) {

@@ -1,6 +1,7 @@
 // The Telegram Bot API's wire formats (PLATFORMS.md §6): an Update pushed to our webhook becomes
 // a Message (CONTRACT §6), or is acknowledged and ignored; an approved reply becomes a
-// sendMessage body; the API's answer is read back. Pure functions, no I/O.
+// sendMessage body; the API's answer is read back; in polling mode, a getUpdates body and
+// its answer's Updates. Pure functions, no I/O.
 //
 // Mapping (decided here, documented in README "Telegram"):
 // - `message` updates are read; `edited_message` is ignored (the original was already handled,
@@ -23,10 +24,12 @@
 #include "adapters/common/webhook.hpp"
 #include "rules/message.hpp"
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace rapport::adapters::telegram {
 
@@ -120,6 +123,66 @@ struct api_answer {
 
 /// Reads an answer; nothing when the body is not a JSON object with a boolean `ok`.
 [[nodiscard]] std::optional<api_answer> parse_api_answer(std::string_view body);
+
+// ---- long polling (PLATFORMS.md §6c) ----
+
+/// The `getUpdates` parameters Rapport uses.
+struct get_updates {
+    /// The first update wanted: one past the highest update_id already stored. Asking for it
+    /// confirms every update below it, which Telegram then forgets. Nothing: the oldest
+    /// unconfirmed updates.
+    std::optional<std::int64_t> offset;
+    /// How long Telegram holds the request open while no update waits (long polling).
+    std::chrono::seconds timeout{25};
+    /// Updates per answer at most, 1-100.
+    int limit = 100;
+};
+
+/// The JSON body of a getUpdates call. `allowed_updates` is always `["message"]`: the one
+/// kind Rapport reads (the setting sticks on Telegram's side, so it is sent every time).
+[[nodiscard]] std::string get_updates_body(const get_updates& g);
+
+/// The JSON body of the deleteWebhook call a polling account makes at start (Telegram refuses
+/// getUpdates while a webhook is set). Pending updates are kept: polling reads them.
+inline constexpr std::string_view delete_webhook_body = R"({"drop_pending_updates":false})";
+
+/// One Update of a getUpdates answer, as its own JSON text (what parse_update reads).
+struct polled_update {
+    /// Its update_id; nothing when it has none (parse_update then finds it invalid).
+    std::optional<std::int64_t> update_id;
+    std::string body;
+};
+
+/// How a getUpdates (or deleteWebhook) call went, from the HTTP status and body.
+struct poll_answer {
+    enum class outcome {
+        /// `{"ok":true,"result":[...]}`: the updates, oldest first (maybe none).
+        updates,
+        /// 429: wait `retry_after` (Telegram's `parameters.retry_after`) before asking again.
+        rate_limited,
+        /// 401 or 404: the bot token is wrong or revoked.
+        unauthorized,
+        /// 409: a webhook is set, or another getUpdates of the same bot is running.
+        conflict,
+        /// Anything else (5xx, a body that is not a Bot API answer): try again later.
+        failed,
+    };
+    outcome what = outcome::failed;
+    std::vector<polled_update> updates;
+    std::optional<std::chrono::seconds> retry_after;
+    /// For the log: "Telegram answered 409: Conflict: ...". Never holds the token.
+    std::string error;
+    /// conflict: whether it is because a webhook is set (deleteWebhook cures that).
+    bool webhook_is_set = false;
+};
+
+/// Sorts a getUpdates answer. `status` is the HTTP status, `body` the response body.
+[[nodiscard]] poll_answer read_poll_answer(unsigned status, std::string_view body);
+
+/// The offset that confirms `updates`: one past the highest update_id among them, never below
+/// `current`; `current` when none has an id.
+[[nodiscard]] std::optional<std::int64_t> next_offset(std::optional<std::int64_t> current,
+                                                      const std::vector<polled_update>& updates);
 
 /// A message id of ours ("<chat>:<message_id>") split into its parts; nothing when it does
 /// not have that form (both integers).

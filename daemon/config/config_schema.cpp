@@ -228,7 +228,9 @@ std::vector<config_property> build_properties() {
          .kind = value_kind::integer,
          .description = "Draft length limit for this account's platform, replacing the built-in "
                         "one; accounts of one platform must agree.",
-         .default_text = "the platform's own (x 280, bluesky 300, mastodon 500, others none)",
+         .default_text =
+             "the platform's own (x 280, bluesky 300, mastodon 500, telegram 4096 UTF-16 "
+             "code units, others none)",
          .minimum = 1,
          .maximum = 100000,
          .needs_restart = true},
@@ -254,7 +256,8 @@ std::vector<config_property> build_properties() {
          .description = "Telegram: how updates arrive. webhook: Telegram POSTs them to "
                         "/hooks/{id} (setWebhook with a secret_token); polling: Rapport asks "
                         "with getUpdates, for hosts without a public URL, and keeps the offset "
-                        "in its store.",
+                        "in its store (it calls deleteWebhook at start: Telegram refuses "
+                        "getUpdates while a webhook is set).",
          .default_json = json_string(a.updates),
          .choices = {"webhook", "polling"},
          .platforms = {"telegram"},

@@ -12,6 +12,7 @@
 #include "daemon/rapportd/notifier.hpp"
 #include "daemon/rapportd/platforms.hpp"
 #include "daemon/rapportd/slack_approvals.hpp"
+#include "daemon/rapportd/telegram_poller.hpp"
 #include "daemon/store/draft_json.hpp"
 #include "daemon/store/sqlite_store.hpp"
 #include "rules/evaluator.hpp"
@@ -70,8 +71,8 @@ daemon_state::daemon_state(const config& c, std::shared_ptr<spdlog::logger> log)
                                             {"account", "reason"});
     ignored_total_ = &metrics_.add_counter(
         "rapport_webhook_ignored_total",
-        "Webhook requests acknowledged but not stored (not addressed to us, from a bot, an "
-        "update type Rapport does not read), by account and reason.",
+        "Webhook requests and polled updates acknowledged but not stored (not addressed to us, "
+        "from a bot, an update type Rapport does not read), by account and reason.",
         {"account", "reason"});
     rule_matches_total_ = &metrics_.add_counter("rapport_rule_matches_total",
                                                 "Messages each rule matched.", {"rule"});
@@ -127,9 +128,11 @@ daemon_state::daemon_state(const config& c, std::shared_ptr<spdlog::logger> log)
                             "sent reply.",
                             {60, 300, 900, 1800, 3600, 7200, 14400, 28800, 86400, 259200})
              .with({});
-    // Streaming platforms (websocket adapters) report here once they exist.
-    metrics_.add_gauge("rapport_stream_connected",
-                       "1 while the account's platform stream is connected.", {"account"});
+    // Streaming platforms report here: Telegram polling now, websocket adapters once they
+    // exist.
+    stream_connected_ = &metrics_.add_gauge(
+        "rapport_stream_connected",
+        "1 while the account's platform stream (or Telegram poll) is connected.", {"account"});
     metrics_.add_counter("rapport_stream_reconnects_total",
                          "Reconnections of the account's platform stream.", {"account"});
     ingest_seconds_ = &metrics_
@@ -523,8 +526,7 @@ net::awaitable<http_response> daemon_state::hook(http_request request, route_par
             break;
     }
     for (const auto& reason : read.ignored) {
-        ignored_total_->with({account_id, reason}).increment();
-        log_->debug("webhook_ignored account={} reason={}", account_id, reason);
+        count_ignored(account_id, reason);
     }
     if (read.messages.empty()) {
         // Acknowledged, or the platform would deliver it again and again.
@@ -555,6 +557,26 @@ net::awaitable<http_response> daemon_state::hook(http_request request, route_par
     co_return http::json_response(200, std::string("{\"status\":") +
                                            (stored ? "\"stored\"" : "\"duplicate\"") +
                                            ",\"drafts\":[" + drafts + "]}");
+}
+
+void daemon_state::count_ignored(const std::string& account_id, const std::string& reason) {
+    ignored_total_->with({account_id, reason}).increment();
+    log_->debug("webhook_ignored account={} reason={}", account_id, reason);
+}
+
+void daemon_state::set_stream_connected(const std::string& account_id, bool connected) {
+    stream_connected_->with({account_id}).set(connected ? 1 : 0);
+    if (connected) {
+        log_->info("stream_connected account={}", account_id);
+    } else {
+        log_->warn("stream_disconnected account={}", account_id);
+    }
+}
+
+const secret_values& daemon_state::secrets_of(std::string_view account_id) const {
+    static const secret_values none;
+    const auto found = account_secrets_.find(account_id);
+    return found == account_secrets_.end() ? none : found->second;
 }
 
 net::awaitable<ingest_result> daemon_state::ingest_message(rules::message message,
@@ -725,8 +747,13 @@ int run_daemon(const config& c) {
     // Sends go out through one client; TLS verification uses the system's CA store
     // (OpenSSL honours SSL_CERT_FILE / SSL_CERT_DIR for a private CA).
     std::optional<adapters::https_client> client;
+    // Telegram's long polls go through a client of their own, whose request timeout outlasts
+    // the poll.
+    const telegram_poll_options poll_options;
+    std::optional<adapters::https_client> poll_client;
     try {
         client.emplace(ioc.get_executor());
+        poll_client.emplace(ioc.get_executor(), poll_client_options(poll_options));
     } catch (const std::exception& e) {
         log->error("tls_setup_failed error=\"{}\"", e.what());
         state.storage().close();
@@ -757,6 +784,27 @@ int run_daemon(const config& c) {
                        notify_options, [&state](const notify_event& e) { state.observe(e); });
     state.set_notifier(&announcer);
     announcer.start();
+
+    // Telegram accounts in polling mode: a getUpdates loop each.
+    std::vector<std::unique_ptr<telegram_poller>> pollers;
+    for (const auto& a : c.accounts) {
+        auto polling = telegram_polling(a, state.secrets_of(a.id));
+        if (!polling) {
+            continue;
+        }
+        telegram_poll_sink sink;
+        sink.ingest = [&state, id = a.id](rules::message m) {
+            return state.ingest_message(std::move(m), id);
+        };
+        sink.ignored = [&state, id = a.id](const std::string& reason) {
+            state.count_ignored(id, reason);
+        };
+        sink.connected = [&state, id = a.id](bool up) { state.set_stream_connected(id, up); };
+        pollers.push_back(std::make_unique<telegram_poller>(ioc.get_executor(), state.storage(),
+                                                            *poll_client, std::move(*polling),
+                                                            std::move(sink), log, poll_options));
+        pollers.back()->start();
+    }
 
     // Expiry and SLA checks once a second, on one timer so two passes never overlap. The pass
     // blocks its thread on store commits, so it runs on a thread of its own.
@@ -815,11 +863,13 @@ int run_daemon(const config& c) {
             state.set_ready(false);
             watchdog.cancel();
             // The listener and the dispatcher drain side by side (each bounded at 10 s);
-            // the notifier, the Slack cards and housekeeping stop at once (what they had not done
-            // yet is still in the store); the store closes after all of them.
+            // the notifier, the Slack cards, the pollers and housekeeping stop at once (what they
+            // had not done yet is still in the store, or still unconfirmed at Telegram); the
+            // store closes after all of them.
             net::post(housekeeping_context, [&] { housekeeping_timer.cancel(); });
             housekeeping_thread.join();
-            auto remaining = std::make_shared<std::atomic<int>>(4);
+            auto remaining =
+                std::make_shared<std::atomic<int>>(4 + static_cast<int>(pollers.size()));
             auto one_done = [&, remaining] {
                 if (remaining->fetch_sub(1) == 1) {
                     state.storage().close();
@@ -831,6 +881,9 @@ int run_daemon(const config& c) {
             sender.stop(std::chrono::seconds(10), one_done);
             announcer.stop(one_done);
             cards.stop(one_done);
+            for (auto& p : pollers) {
+                p->stop(one_done);
+            }
             server.stop();
         };
     signals.async_wait(on_signal);

@@ -102,6 +102,15 @@ public:
     /// fires insight questions that are due.
     void housekeeping();
     [[nodiscard]] http::router routes();
+    /// Runs one message through the playbooks and stores it with its decision and drafts:
+    /// what a webhook's messages and a poller's Updates go through alike.
+    net::awaitable<ingest_result> ingest_message(rules::message message, std::string account_id);
+    /// A part of a webhook or a polled Update acknowledged and not stored, counted by reason.
+    void count_ignored(const std::string& account_id, const std::string& reason);
+    /// Whether the account's platform stream (a Telegram poll) is working, for the metric.
+    void set_stream_connected(const std::string& account_id, bool connected);
+    /// The account's resolved secrets (empty when it has none).
+    [[nodiscard]] const secret_values& secrets_of(std::string_view account_id) const;
 
     store& storage() { return *store_; }
     spdlog::logger& log() { return *log_; }
@@ -114,8 +123,6 @@ private:
     /// /hooks/{account}: the account's webhook reader decides what the request carries;
     /// its messages are stored before the answer.
     net::awaitable<http_response> hook(http_request request, route_params params);
-    /// Runs one message through the playbooks and stores it with its decision and drafts.
-    net::awaitable<ingest_result> ingest_message(rules::message message, std::string account_id);
     net::awaitable<http_response> healthz(http_request request, route_params params);
     net::awaitable<http_response> readyz(http_request request, route_params params);
     net::awaitable<http_response> metrics(http_request request, route_params params);
@@ -188,6 +195,7 @@ private:
     family<counter>* notifications_total_ = nullptr;
     family<counter>* offers_skipped_total_ = nullptr;
     family<gauge>* offer_codes_left_ = nullptr;
+    family<gauge>* stream_connected_ = nullptr;
     counter* sla_breaches_total_ = nullptr;
     histogram* ingest_seconds_ = nullptr;
     histogram* approval_seconds_ = nullptr;

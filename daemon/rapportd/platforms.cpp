@@ -41,16 +41,19 @@ sender_or_reason generic_sender(const account& a,
 
 // ---- telegram (PLATFORMS.md §6) ----
 
+adapters::telegram::bot_identity telegram_bot(const account& a, const secret_values& s) {
+    adapters::telegram::bot_identity bot;
+    bot.username = a.bot_username.value_or("");
+    bot.id = adapters::telegram::bot_id_from_token(secret_or_empty(s, "bot_token"));
+    return bot;
+}
+
 reader_ptr telegram_reader(const account& a, const secret_values& s) {
     if (a.updates != "webhook") {
         return nullptr;
     }
-    namespace tg = adapters::telegram;
-    tg::bot_identity bot;
-    bot.username = a.bot_username.value_or("");
-    bot.id = tg::bot_id_from_token(secret_or_empty(s, "bot_token"));
-    return std::make_unique<tg::hook_reader>(a.id, secret_or_empty(s, "webhook_secret"),
-                                             std::move(bot));
+    return std::make_unique<adapters::telegram::hook_reader>(
+        a.id, secret_or_empty(s, "webhook_secret"), telegram_bot(a, s));
 }
 
 sender_or_reason telegram_sender(const account& a,
@@ -118,6 +121,15 @@ const platform_adapter* adapter_for(std::string_view platform) {
 }
 
 } // namespace
+
+std::optional<telegram_poll_account> telegram_polling(const account& a,
+                                                      const secret_values& secrets) {
+    if (a.platform != "telegram" || a.updates != "polling") {
+        return std::nullopt;
+    }
+    return telegram_poll_account{a.id, api_base_url(a), secret_or_empty(secrets, "bot_token"),
+                                 telegram_bot(a, secrets)};
+}
 
 const std::string& secret_or_empty(const secret_values& secrets, std::string_view key) {
     static const std::string none;

@@ -1,5 +1,6 @@
 // The one place that knows which adapter serves which platform: it builds each account's
-// webhook reader and reply sender from the account's config and resolved secrets. A new
+// webhook reader and reply sender (and, for Telegram in polling mode, its poller's settings)
+// from the account's config and resolved secrets. A new
 // platform is an adapter folder plus its two builders and one line in the table
 // (platforms.cpp).
 #pragma once
@@ -8,9 +9,11 @@
 #include "adapters/common/reply_sender.hpp"
 #include "adapters/common/webhook.hpp"
 #include "daemon/config/config.hpp"
+#include "daemon/rapportd/telegram_poller.hpp"
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace rapport::daemon {
@@ -32,6 +35,11 @@ struct sender_or_reason {
 [[nodiscard]] sender_or_reason make_reply_sender(const account& a,
                                                  const secret_values& secrets,
                                                  const adapters::https_client& client);
+
+/// What a getUpdates poller needs for `a`: set for a Telegram account with `updates: polling`
+/// (which has no webhook reader), nothing for every other account.
+[[nodiscard]] std::optional<telegram_poll_account> telegram_polling(const account& a,
+                                                                    const secret_values& secrets);
 
 /// The secret named by `key`, or "" when the account has none (config validation makes the
 /// required ones present).

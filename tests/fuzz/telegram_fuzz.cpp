@@ -1,5 +1,6 @@
 // The Telegram adapter's outside input: a webhook's Update, the Bot API's answer to a
-// sendMessage, and the secret-token header. The first byte picks which, the rest is the input.
+// sendMessage, the secret-token header, and a getUpdates answer (polling). The first byte picks
+// which, the rest is the input.
 #include "adapters/telegram/sender.hpp"
 #include "adapters/telegram/wire.hpp"
 #include "rules/json_text.hpp"
@@ -9,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <string_view>
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -19,7 +21,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     const std::string_view input(reinterpret_cast<const char*>(data + 1), size - 1);
     const tg::bot_identity bot{"AcmeHelpBot", 7000000001};
-    switch (data[0] % 3) {
+    switch (data[0] % 4) {
         case 0: {
             const auto r = tg::parse_update(input, "fuzz-account", bot);
             fuzz::check(r.message.has_value() == (r.what == tg::update_result::outcome::message),
@@ -62,6 +64,24 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             fuzz::check(!d.retry_after || d.retry_after->count() >= 0, "no negative waits");
             fuzz::check(d.what != adapters::delivery::outcome::sent || d.error.empty(),
                         "a sent reply has no error");
+            break;
+        }
+        case 3: {
+            const auto a = tg::read_poll_answer(200, input);
+            fuzz::check(a.what == tg::poll_answer::outcome::updates || a.updates.empty(),
+                        "updates only from a successful answer");
+            fuzz::check(a.what == tg::poll_answer::outcome::updates || !a.error.empty(),
+                        "a refusal says why");
+            const auto offset = tg::next_offset(std::nullopt, a.updates);
+            for (const auto& u : a.updates) {
+                fuzz::check(!u.update_id || (offset && *offset > *u.update_id) ||
+                                *u.update_id == std::numeric_limits<std::int64_t>::max(),
+                            "the offset confirms every update with an id");
+                const auto r = tg::parse_update(u.body, "fuzz-account", bot);
+                fuzz::check(
+                    r.what == tg::update_result::outcome::invalid || r.update_id == u.update_id,
+                    "the update's id is the one the poller confirms");
+            }
             break;
         }
         default: {

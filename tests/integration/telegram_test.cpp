@@ -2,7 +2,7 @@
 // tests/data/telegram POSTed to /hooks/tg with Telegram's secret-token header, and
 // rapport-telegram-fake as the account's api_base_url, checking every sendMessage.
 #include "tests/integration/rapportd_fixture.hpp"
-#include "tests/support/read_file.hpp"
+#include "tests/integration/telegram_fake.hpp"
 
 #include <optional>
 #include <set>
@@ -13,34 +13,24 @@ using namespace rapport::testing::integration;
 using rapport::testing::http_call;
 using rapport::testing::http_reply;
 
-constexpr const char* bot_token = "7000000001:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw";
 constexpr const char* hook_secret = "hook-secret_0123456789";
 
 std::string fixture(const std::string& name) {
-    const auto text = rapport::testing::read_file(std::string(RAPPORT_SOURCE_DIR) +
-                                                  "/tests/data/telegram/" + name);
-    EXPECT_TRUE(text) << name;
-    return text.value_or("");
+    return telegram_fixture_file(name);
 }
 
 class telegram_fixture : public rapportd_fixture {
 protected:
     void SetUp() override {
         rapportd_fixture::SetUp();
-        fake_ = std::make_unique<daemon_process>(
-            std::vector<std::string>{TELEGRAM_FAKE_PATH, "--token-env", "FAKE_TOKEN", "--quiet"},
-            dir_, std::vector<std::string>{"FAKE_TOKEN=" + std::string(bot_token)},
-            dir_ / "telegram-fake.log");
-        const auto line = fake_->wait_for_log("listening port=", 20s);
-        ASSERT_TRUE(line) << fake_->log_text();
-        fake_port_ = static_cast<std::uint16_t>(std::stoi(line->substr(line->rfind('=') + 1)));
+        fake_ = std::make_unique<telegram_fake>(dir_);
         // The generic account of the shared config stays; the telegram one joins it.
         write("rapport.yaml", rapport::testing::read_file(dir_ / "rapport.yaml").value_or("") +
                                   "  - {id: tg, platform: telegram, bot_token: tg-token, "
                                   "webhook_secret: tg-hook, bot_username: AcmeHelpBot,\n"
-                                  "     api_base_url: \"http://127.0.0.1:" +
-                                  std::to_string(fake_port_) + "\", sends_per_minute: 6000}\n");
-        start({"RAPPORT_SECRET_TG_TOKEN=" + std::string(bot_token),
+                                  "     api_base_url: \"" +
+                                  fake_->url() + "\", sends_per_minute: 6000}\n");
+        start({"RAPPORT_SECRET_TG_TOKEN=" + std::string(telegram_bot_token),
                "RAPPORT_SECRET_TG_HOOK=" + std::string(hook_secret)});
     }
 
@@ -74,15 +64,9 @@ protected:
         return http_call(port_, "POST", "/v1/drafts/" + id + "/approve", "{}", as_alice);
     }
 
-    boost::json::array fake_calls() {
-        const auto r = http_call(fake_port_, "GET", "/_fake/calls");
-        EXPECT_EQ(r.status, 200);
-        return boost::json::parse(r.body).as_array();
-    }
+    boost::json::array fake_calls() { return fake_->calls(); }
 
-    void fake_answers(const std::string& rule) {
-        ASSERT_EQ(http_call(fake_port_, "POST", "/_fake/answer", rule).status, 200);
-    }
+    void fake_answers(const std::string& rule) { fake_->answers(rule); }
 
     std::size_t stored_messages() {
         const auto r = http_call(port_, "GET", "/v1/messages?account=tg", {}, as_alice);
@@ -90,8 +74,7 @@ protected:
         return boost::json::parse(r.body).at("messages").as_array().size();
     }
 
-    std::unique_ptr<daemon_process> fake_;
-    std::uint16_t fake_port_ = 0;
+    std::unique_ptr<telegram_fake> fake_;
 };
 
 TEST_F(telegram_fixture, a_group_mention_is_drafted_approved_and_sent_as_a_threaded_reply) {
@@ -257,6 +240,27 @@ TEST_F(telegram_fixture, a_refusal_fails_the_draft_with_telegrams_description_an
     // The token is in every request's path: it is nowhere in what rapportd says.
     EXPECT_EQ(daemon_->log_text().find("AAHdq"), std::string::npos);
     EXPECT_EQ(metrics().find("AAHdq"), std::string::npos);
+}
+
+TEST_F(telegram_fixture, a_text_over_4096_utf16_code_units_cannot_be_approved) {
+    const std::string id = draft_of(post_update(fixture("group_mention.json")));
+    // 2,048 emoji are 2,048 characters and 4,096 UTF-16 code units: Telegram's limit exactly.
+    std::string text;
+    for (int i = 0; i < 2048; ++i) {
+        text += "\xF0\x9F\x98\x80";
+    }
+    auto r = http_call(port_, "POST", "/v1/drafts/" + id + "/approve",
+                       boost::json::serialize(boost::json::object{{"text", text + "!"}}), as_alice);
+    EXPECT_EQ(r.status, 422) << r.body;
+    EXPECT_NE(r.body.find("4097 UTF-16 code units, over telegram's limit of 4096"),
+              std::string::npos)
+        << r.body;
+    EXPECT_TRUE(fake_calls().empty());
+    r = http_call(port_, "POST", "/v1/drafts/" + id + "/approve",
+                  boost::json::serialize(boost::json::object{{"text", text}}), as_alice);
+    ASSERT_EQ(r.status, 200) << r.body;
+    ASSERT_TRUE(draft_reaches(id, "sent"));
+    EXPECT_EQ(fake_calls().at(0).at("answered"), 200);
 }
 
 } // namespace

@@ -81,6 +81,29 @@ TEST(telegram_sender, what_has_no_chat_cannot_be_sent) {
     EXPECT_NE(target_of(reply_to(odd)).error.find("'abc'"), std::string::npos);
 }
 
+TEST(telegram_sender, a_text_over_4096_utf16_code_units_is_refused_before_sending) {
+    const std::string emoji = "\xF0\x9F\x98\x80"; // two UTF-16 code units
+    std::string text;
+    for (int i = 0; i < 2048; ++i) {
+        text += emoji;
+    }
+    auto r = reply_to(group_message());
+    r.text = text; // 4096 units: the limit itself
+    EXPECT_EQ(target_of(r).error, "");
+    r.text = text + "a";
+    EXPECT_EQ(target_of(r).error,
+              "the text is 4097 UTF-16 code units, over Telegram's limit of 4096: shorten it and "
+              "approve again");
+    std::string cjk;
+    for (int i = 0; i < 4097; ++i) {
+        cjk += "\xE6\x97\xA5"; // U+65E5, one unit
+    }
+    r.text = cjk;
+    EXPECT_NE(target_of(r).error.find("4097 UTF-16 code units"), std::string::npos);
+    r.text = "";
+    EXPECT_NE(target_of(r).error.find("empty"), std::string::npos);
+}
+
 TEST(telegram_sender, ok_is_sent_with_the_chat_and_message_id) {
     const auto t = target_of(reply_to(group_message()));
     auto d = classify(
@@ -100,10 +123,9 @@ TEST(telegram_sender, ok_is_sent_with_the_chat_and_message_id) {
 TEST(telegram_sender, 429_waits_as_long_as_telegram_says) {
     const auto t = target_of(reply_to(group_message()));
     auto d = classify(
-        answered(
-            429,
-            R"({"ok":false,"error_code":429,"description":"Too Many Requests: retry after 5",)"
-            R"("parameters":{"retry_after":5}})"),
+        answered(429,
+                 R"({"ok":false,"error_code":429,"description":"Too Many Requests: retry after 5",)"
+                 R"("parameters":{"retry_after":5}})"),
         t, now);
     EXPECT_EQ(d.what, outcome::retry);
     EXPECT_EQ(d.retry_after, 5s);
@@ -120,12 +142,10 @@ TEST(telegram_sender, 429_waits_as_long_as_telegram_says) {
 
 TEST(telegram_sender, other_refusals_fail_with_telegrams_description) {
     auto t = target_of(reply_to(group_message()));
-    auto d = classify(
-        answered(
-            400,
-            R"({"ok":false,"error_code":400,)"
-            R"("description":"Bad Request: message to be replied not found"})"),
-        t, now);
+    auto d =
+        classify(answered(400, R"({"ok":false,"error_code":400,)"
+                               R"("description":"Bad Request: message to be replied not found"})"),
+                 t, now);
     EXPECT_EQ(d.what, outcome::failed);
     EXPECT_EQ(d.error, "Telegram answered 400: Bad Request: message to be replied not found");
     d = classify(answered(401, R"({"ok":false,"error_code":401,"description":"Unauthorized"})"), t,
@@ -133,10 +153,8 @@ TEST(telegram_sender, other_refusals_fail_with_telegrams_description) {
     EXPECT_EQ(d.error, "Telegram answered 401: Unauthorized (check the account's bot_token)");
     t = target_of(reply_to(group_message(), true));
     d = classify(
-        answered(
-            403,
-            R"({"ok":false,"error_code":403,)"
-            R"("description":"Forbidden: bot can't initiate conversation with a user"})"),
+        answered(403, R"({"ok":false,"error_code":403,)"
+                      R"("description":"Forbidden: bot can't initiate conversation with a user"})"),
         t, now);
     EXPECT_EQ(d.what, outcome::failed);
     EXPECT_NE(d.error.find("bot can't initiate conversation"), std::string::npos);
@@ -228,12 +246,25 @@ TEST(telegram_sender, posts_json_to_the_bots_send_message_method) {
     EXPECT_EQ(request.rfind("POST /bot" + std::string(token) + "/sendMessage HTTP/1.1\r\n", 0), 0u)
         << request;
     EXPECT_NE(request.find("Content-Type: application/json\r\n"), std::string::npos);
-    EXPECT_NE(
-        request.find(
-            R"({"chat_id":-1001234567890,"text":"Sorry Ana",)"
-            R"("reply_parameters":{"message_id":1187}})"),
-        std::string::npos)
+    EXPECT_NE(request.find(R"({"chat_id":-1001234567890,"text":"Sorry Ana",)"
+                           R"("reply_parameters":{"message_id":1187}})"),
+              std::string::npos)
         << request;
+}
+
+TEST(telegram_sender, a_text_too_long_fails_without_calling_the_api) {
+    // Nothing listens there: had the sender tried, the outcome would be a retry.
+    std::uint16_t closed = 0;
+    {
+        net::io_context ioc;
+        net::ip::tcp::acceptor a(ioc, {net::ip::make_address("127.0.0.1"), 0});
+        closed = a.local_endpoint().port();
+    }
+    auto r = reply_to(group_message());
+    r.text = std::string(4097, 'a');
+    const auto d = send_with("http://127.0.0.1:" + std::to_string(closed), r);
+    EXPECT_EQ(d.what, outcome::failed);
+    EXPECT_NE(d.error.find("over Telegram's limit of 4096"), std::string::npos) << d.error;
 }
 
 TEST(telegram_sender, failures_never_name_the_token) {

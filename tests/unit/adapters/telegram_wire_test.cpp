@@ -239,5 +239,84 @@ TEST(telegram_wire, message_ids_split_into_chat_and_message) {
     EXPECT_FALSE(split_message_id("1:2x"));
 }
 
+// ---- long polling ----
+
+TEST(telegram_wire, the_get_updates_body_asks_for_messages_from_the_offset) {
+    get_updates g;
+    EXPECT_EQ(get_updates_body(g), R"({"limit":100,"timeout":25,"allowed_updates":["message"]})");
+    g.offset = 861234504;
+    g.timeout = std::chrono::seconds{0};
+    g.limit = 500; // Telegram takes 1-100
+    EXPECT_EQ(get_updates_body(g),
+              R"({"offset":861234504,"limit":100,"timeout":0,"allowed_updates":["message"]})");
+}
+
+TEST(telegram_wire, a_get_updates_answer_gives_each_update_as_its_own_body) {
+    const auto a = read_poll_answer(200, fixture("get_updates.json"));
+    ASSERT_EQ(a.what, poll_answer::outcome::updates) << a.error;
+    ASSERT_EQ(a.updates.size(), 3u);
+    EXPECT_EQ(a.updates[0].update_id, 861234501);
+    EXPECT_EQ(a.updates[2].update_id, 861234503);
+    // Each body reads as the same Update delivered by webhook would.
+    const auto first = parse_update(a.updates[0].body, "acme-tg", bot);
+    const auto webhook = parse("private_message.json");
+    ASSERT_EQ(first.what, outcome::message);
+    EXPECT_EQ(*first.message, *webhook.message);
+    const auto second = parse_update(a.updates[1].body, "acme-tg", bot);
+    ASSERT_EQ(second.what, outcome::message);
+    EXPECT_EQ(second.message->kind, rules::message_kind::mention);
+    const auto third = parse_update(a.updates[2].body, "acme-tg", bot);
+    EXPECT_EQ(third.what, outcome::ignored);
+    EXPECT_EQ(third.reason, "edited_message");
+    EXPECT_EQ(next_offset(std::nullopt, a.updates), 861234504);
+}
+
+TEST(telegram_wire, an_empty_poll_keeps_the_offset) {
+    const auto a = read_poll_answer(200, R"({"ok":true,"result":[]})");
+    ASSERT_EQ(a.what, poll_answer::outcome::updates);
+    EXPECT_TRUE(a.updates.empty());
+    EXPECT_EQ(next_offset(std::nullopt, a.updates), std::nullopt);
+    EXPECT_EQ(next_offset(42, a.updates), 42);
+}
+
+TEST(telegram_wire, the_offset_never_goes_back_and_updates_without_an_id_do_not_move_it) {
+    const auto a = read_poll_answer(200, R"({"ok":true,"result":[{"update_id":7},"odd",{}]})");
+    ASSERT_EQ(a.what, poll_answer::outcome::updates);
+    ASSERT_EQ(a.updates.size(), 3u);
+    EXPECT_EQ(a.updates[1].update_id, std::nullopt);
+    EXPECT_EQ(parse_update(a.updates[1].body, "acme-tg", bot).what, outcome::invalid);
+    EXPECT_EQ(next_offset(std::nullopt, a.updates), 8);
+    EXPECT_EQ(next_offset(100, a.updates), 100);
+}
+
+TEST(telegram_wire, poll_refusals_are_sorted) {
+    auto a = read_poll_answer(
+        429, R"({"ok":false,"error_code":429,"description":"Too Many Requests: retry after 7",)"
+             R"("parameters":{"retry_after":7}})");
+    EXPECT_EQ(a.what, poll_answer::outcome::rate_limited);
+    EXPECT_EQ(a.retry_after, std::chrono::seconds{7});
+    EXPECT_EQ(a.error, "Telegram answered 429: Too Many Requests: retry after 7");
+
+    a = read_poll_answer(401, R"({"ok":false,"error_code":401,"description":"Unauthorized"})");
+    EXPECT_EQ(a.what, poll_answer::outcome::unauthorized);
+    a = read_poll_answer(404, R"({"ok":false,"error_code":404,"description":"Not Found"})");
+    EXPECT_EQ(a.what, poll_answer::outcome::unauthorized);
+
+    a = read_poll_answer(409, fixture("get_updates_webhook_conflict.json"));
+    EXPECT_EQ(a.what, poll_answer::outcome::conflict);
+    EXPECT_TRUE(a.webhook_is_set);
+    a = read_poll_answer(409, fixture("get_updates_other_poller.json"));
+    EXPECT_EQ(a.what, poll_answer::outcome::conflict);
+    EXPECT_FALSE(a.webhook_is_set);
+
+    a = read_poll_answer(502, "<html>Bad Gateway</html>");
+    EXPECT_EQ(a.what, poll_answer::outcome::failed);
+    EXPECT_EQ(a.error, "Telegram answered 502 (not a Bot API answer)");
+    a = read_poll_answer(200, R"({"ok":true,"result":{}})");
+    EXPECT_EQ(a.what, poll_answer::outcome::failed);
+    a = read_poll_answer(200, "not json");
+    EXPECT_EQ(a.what, poll_answer::outcome::failed);
+}
+
 } // namespace
 } // namespace rapport::adapters::telegram

@@ -1403,6 +1403,21 @@ TEST(evaluator, too_long_on_bluesky_counts_graphemes) {
     EXPECT_TRUE(echo_too_long(set, "mastodon", repeat(family, 300)));
 }
 
+TEST(evaluator, too_long_on_telegram_counts_utf16_code_units) {
+    const auto set = load_yaml(std::string(echo_playbook));
+    ASSERT_TRUE(set);
+    EXPECT_FALSE(echo_too_long(set, "telegram", repeat("a", 4096)));
+    EXPECT_TRUE(echo_too_long(set, "telegram", repeat("a", 4097)));
+    // A family is three emoji (two units each) joined by two ZWJs (one each): 8 units.
+    EXPECT_FALSE(echo_too_long(set, "telegram", repeat(family, 512)));
+    EXPECT_TRUE(echo_too_long(set, "telegram", repeat(family, 512) + "a"));
+    EXPECT_FALSE(echo_too_long(set, "telegram", repeat(flag, 1024))); // 2,048 code points
+    EXPECT_TRUE(echo_too_long(set, "telegram", repeat(flag, 1025)));
+    // CJK in the Basic Multilingual Plane: one unit a character.
+    EXPECT_FALSE(echo_too_long(set, "telegram", repeat("\xE6\x97\xA5", 4096)));
+    EXPECT_TRUE(echo_too_long(set, "telegram", repeat("\xE6\x97\xA5", 4097)));
+}
+
 TEST(evaluator, unknown_platform_is_never_too_long) {
     const auto set = load_yaml(std::string(echo_playbook));
     ASSERT_TRUE(set);
@@ -1422,6 +1437,7 @@ TEST(evaluator, custom_length_limits) {
     EXPECT_FALSE(echo_too_long(set, "slack", repeat(family, 3)));
     EXPECT_TRUE(echo_too_long(set, "slack", repeat(family, 4)));
     // Limits not given are gone, not defaulted.
+    EXPECT_FALSE(echo_too_long(set, "telegram", repeat("a", 5000)));
     EXPECT_FALSE(echo_too_long(set, "mastodon", repeat("a", 1000)));
     EXPECT_FALSE(echo_too_long(set, "bluesky", repeat("a", 1000)));
 }

@@ -48,5 +48,28 @@ TEST(guardrails, bluesky_counts_graphemes) {
     EXPECT_NE(b->find("301 graphemes"), std::string::npos) << *b;
 }
 
+TEST(guardrails, telegram_counts_utf16_code_units) {
+    // An emoji outside the Basic Multilingual Plane is two UTF-16 code units.
+    const std::string emoji = "\xF0\x9F\x98\x80";
+    std::string text;
+    for (int i = 0; i < 2048; ++i) {
+        text += emoji;
+    }
+    EXPECT_FALSE(blocker(text, "telegram")); // 4096 units exactly
+    const auto b = blocker(text + "a", "telegram");
+    ASSERT_TRUE(b);
+    EXPECT_NE(b->find("4097 UTF-16 code units"), std::string::npos) << *b;
+    EXPECT_NE(b->find("telegram's limit of 4096"), std::string::npos) << *b;
+    // 2049 emoji are 2049 characters (far under a count in code points) and 4098 units.
+    EXPECT_TRUE(blocker(text + emoji, "telegram"));
+    // CJK in the BMP is one unit a character: 4096 of them fit, 4097 do not.
+    std::string cjk;
+    for (int i = 0; i < 4096; ++i) {
+        cjk += "\xE6\x97\xA5"; // U+65E5
+    }
+    EXPECT_FALSE(blocker(cjk, "telegram"));
+    EXPECT_TRUE(blocker(cjk + "\xE6\x97\xA5", "telegram"));
+}
+
 } // namespace
 } // namespace rapport::rules

@@ -222,6 +222,19 @@ TEST(text, count_code_points) {
     EXPECT_EQ(count_code_points("a\xE2\x82"), 3u); // invalid bytes count one each
 }
 
+TEST(text, count_utf16_units) {
+    EXPECT_EQ(count_utf16_units(""), 0u);
+    EXPECT_EQ(count_utf16_units("abc"), 3u);
+    EXPECT_EQ(count_utf16_units("h\u00e9llo"), 5u);           // U+00E9: one unit
+    EXPECT_EQ(count_utf16_units("\u65e5\u672c"), 2u);         // CJK in the BMP: one unit each
+    EXPECT_EQ(count_utf16_units("\U0001F600!"), 3u);          // an emoji: a surrogate pair
+    EXPECT_EQ(count_utf16_units("\U00020000"), 2u);           // CJK Extension B: a pair too
+    EXPECT_EQ(count_utf16_units("\U0001F44D\U0001F3FD"), 4u); // thumbs up + skin tone
+    EXPECT_EQ(count_utf16_units("\uFFFF\U00010000"), 3u);     // the plane's edge
+    EXPECT_EQ(count_utf16_units("\xFF\xFE"), 2u);
+    EXPECT_EQ(count_utf16_units("a\xF0\x9F\x98"), 4u); // a cut-off emoji: one per byte
+}
+
 TEST(text, count_graphemes) {
     EXPECT_EQ(count_graphemes(""), 0u);
     EXPECT_EQ(count_graphemes("abc"), 3u);
