@@ -121,12 +121,25 @@ TEST(slack_wire, url_verification_carries_the_challenge) {
 }
 
 TEST(slack_wire, malformed_bodies_are_invalid) {
-    for (
-        const std::string_view body :
-        {"", "not json", "[]", R"({"event":{}})", R"({"type":"url_verification"})",
-         R"({"type":"event_callback"})", R"({"type":"event_callback","event":{}})",
-         R"({"type":"event_callback","event":{"type":"app_mention","user":"U1","ts":"1.2"}})",
-         R"({"type":"event_callback","event":{"type":"app_mention","channel":"C1","ts":"1.2"}})"}) {
+    const std::vector<std::string_view> bodies{
+        "",
+        "not json",
+        "[]",
+        R"({"event":{}})",
+        R"({"type":"url_verification"})",
+        R"({"type":"event_callback"})",
+        R"({"type":"event_callback","event":{}})",
+        R"({"type":"event_callback","event":{"type":"app_mention","user":"U1","ts":"1.2"}})",
+        R"({"type":"event_callback","event":{"type":"app_mention","channel":"C1","ts":"1.2"}})",
+        // Found by fuzzing: a ':' in the channel made "<channel>:<ts>" ambiguous.
+        R"({"type":"event_callback","event":{"type":"app_mention","user":"U1",)"
+        R"("channel":":12","ts":"1.2","text":"hi"}})",
+        R"({"type":"event_callback","event":{"type":"app_mention","user":"U1",)"
+        R"("channel":"C1","ts":"1:2","text":"hi"}})",
+        R"({"type":"event_callback","event":{"type":"app_mention","user":"U1",)"
+        R"("channel":"C1","ts":"1.2","thread_ts":"x","text":"hi"}})",
+    };
+    for (const std::string_view body : bodies) {
         EXPECT_EQ(parse_event(body, "a", bot).what, outcome::invalid) << body;
     }
 }
