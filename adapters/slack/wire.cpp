@@ -286,8 +286,14 @@ event_result parse_event(std::string_view body,
     if (subtype == "bot_message" || event->contains("bot_id")) {
         return ignored(std::move(r), "from_bot");
     }
-    if (subtype &&
-        std::find(read_subtypes.begin(), read_subtypes.end(), *subtype) == read_subtypes.end()) {
+    // Hidden messages are changes to other messages (edits, thread bookkeeping); Slack sends
+    // message_replied without its subtype, so the nested `message` gives it away.
+    const bool hidden =
+        event->contains("message") || (event->contains("hidden") && event->at("hidden").is_bool() &&
+                                       event->at("hidden").get_bool());
+    if ((subtype &&
+         std::find(read_subtypes.begin(), read_subtypes.end(), *subtype) == read_subtypes.end()) ||
+        hidden) {
         return ignored(std::move(r), "message_subtype");
     }
     const auto channel = string(*event, "channel");
@@ -302,6 +308,10 @@ event_result parse_event(std::string_view body,
         return invalid(std::move(r), "field 'event.thread_ts' is not a message timestamp");
     }
     if (!user || user->empty()) {
+        // Every app_mention has its author; a message without one is a system message.
+        if (*event_type == "message") {
+            return ignored(std::move(r), "no_sender");
+        }
         return invalid(std::move(r), "field 'event.user' is required (a string)");
     }
     const std::string_view raw_text = string(*event, "text").value_or("");
