@@ -135,6 +135,27 @@ bool is_space(char c) {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
+// Slack's ids are letters and digits ("C123ABC456"): nothing that could break "<channel>:<ts>".
+bool is_slack_id(std::string_view id) {
+    return !id.empty() && std::all_of(id.begin(), id.end(), [](char c) {
+        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+    });
+}
+
+// A message timestamp: digits, a dot, digits ("1515449522.000016").
+bool is_slack_ts(std::string_view ts) {
+    const auto dot = ts.find('.');
+    if (dot == std::string_view::npos || dot == 0 || dot + 1 == ts.size()) {
+        return false;
+    }
+    for (std::size_t i = 0; i < ts.size(); ++i) {
+        if (i != dot && (ts[i] < '0' || ts[i] > '9')) {
+            return false;
+        }
+    }
+    return true;
+}
+
 // A `message` event's verdict: the kind it maps to, or why it is ignored.
 struct addressing {
     std::optional<rules::message_kind> kind;
@@ -265,16 +286,32 @@ event_result parse_event(std::string_view body,
     if (subtype == "bot_message" || event->contains("bot_id")) {
         return ignored(std::move(r), "from_bot");
     }
-    if (subtype &&
-        std::find(read_subtypes.begin(), read_subtypes.end(), *subtype) == read_subtypes.end()) {
+    // Hidden messages are changes to other messages (edits, thread bookkeeping); Slack sends
+    // message_replied without its subtype, so the nested `message` gives it away.
+    const bool hidden =
+        event->contains("message") || (event->contains("hidden") && event->at("hidden").is_bool() &&
+                                       event->at("hidden").get_bool());
+    if ((subtype &&
+         std::find(read_subtypes.begin(), read_subtypes.end(), *subtype) == read_subtypes.end()) ||
+        hidden) {
         return ignored(std::move(r), "message_subtype");
     }
     const auto channel = string(*event, "channel");
     const auto ts = string(*event, "ts");
-    if (!channel || channel->empty() || !ts || ts->empty()) {
-        return invalid(std::move(r), "fields 'event.channel' and 'event.ts' are required");
+    if (!channel || !is_slack_id(*channel) || !ts || !is_slack_ts(*ts)) {
+        return invalid(std::move(r),
+                       "fields 'event.channel' (a channel id) and 'event.ts' (a message "
+                       "timestamp) are required");
+    }
+    const auto thread = string(*event, "thread_ts");
+    if (thread && !is_slack_ts(*thread)) {
+        return invalid(std::move(r), "field 'event.thread_ts' is not a message timestamp");
     }
     if (!user || user->empty()) {
+        // Every app_mention has its author; a message without one is a system message.
+        if (*event_type == "message") {
+            return ignored(std::move(r), "no_sender");
+        }
         return invalid(std::move(r), "field 'event.user' is required (a string)");
     }
     const std::string_view raw_text = string(*event, "text").value_or("");
@@ -295,7 +332,6 @@ event_result parse_event(std::string_view body,
     }
     const std::string where = std::string(*channel) + ":";
     out.id = where + std::string(*ts);
-    const auto thread = string(*event, "thread_ts");
     out.thread_id = where + std::string(thread.value_or(*ts));
     if (thread && *thread != *ts) {
         out.in_reply_to = where + std::string(*thread);

@@ -19,9 +19,10 @@
 //   - ignored: the bot's own messages (`user` is the bot, "own_message"), other bots'
 //     (`bot_id` or `subtype: bot_message`, "from_bot"), edits ("edited_message"), deletions
 //     ("deleted_message"), other subtypes (channel_join, ...: "message_subtype"; `file_share`
-//     and `thread_broadcast` are people's messages and are read), messages without text
-//     ("no_text"), other event types ("unsupported_event"), `app_rate_limited`
-//     ("app_rate_limited").
+//     and `thread_broadcast` are people's messages and are read; hidden ones, such as
+//     message_replied, which Slack sends without its subtype, count here too), messages
+//     without an author ("no_sender") or text ("no_text"), other event types
+//     ("unsupported_event"), `app_rate_limited` ("app_rate_limited").
 // - A message's id is "<channel>:<ts>" (ts is unique within a channel, and the same in a retry
 //   and in both deliveries of a mention); thread_id is "<channel>:<thread_ts or ts>";
 //   in_reply_to is "<channel>:<thread_ts>" for a message in a thread (other than its parent).

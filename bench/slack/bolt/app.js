@@ -20,7 +20,8 @@ app.event('app_mention', async () => {
 });
 
 (async () => {
-  await app.start(Number(process.env.PORT));
+  // Loopback only, like everything the benches start.
+  await app.start({ port: Number(process.env.PORT), host: '127.0.0.1' });
   console.error(`listening port=${process.env.PORT}`);
 })();
 

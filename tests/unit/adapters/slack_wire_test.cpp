@@ -85,6 +85,8 @@ TEST(slack_wire, what_is_not_for_us_is_ignored_with_a_reason) {
         {"message_changed", "edited_message"},
         {"unknown_event", "unsupported_event"},
         {"app_rate_limited", "app_rate_limited"},
+        // Sent without its subtype (a known Slack bug): the nested message gives it away.
+        {"message_replied", "message_subtype"},
     };
     for (const auto& [name, reason] : expected) {
         const auto r = parse(name);
@@ -101,6 +103,11 @@ TEST(slack_wire, what_is_not_for_us_is_ignored_with_a_reason) {
         R"("channel":"C1","ts":"1.2","deleted_ts":"1.1"}})",
         "a", bot);
     EXPECT_EQ(deleted.reason, "deleted_message");
+    const auto system = parse_event(
+        R"({"type":"event_callback","event":{"type":"message","channel":"C1","ts":"1.2",)"
+        R"("text":"reminder"}})",
+        "a", bot);
+    EXPECT_EQ(system.reason, "no_sender");
     const auto empty =
         parse_event(R"({"type":"event_callback","event":{"type":"app_mention","user":"U1",)"
                     R"("channel":"C1","ts":"1.2","text":"<@U0LAN0Z89>"}})",
@@ -121,12 +128,25 @@ TEST(slack_wire, url_verification_carries_the_challenge) {
 }
 
 TEST(slack_wire, malformed_bodies_are_invalid) {
-    for (
-        const std::string_view body :
-        {"", "not json", "[]", R"({"event":{}})", R"({"type":"url_verification"})",
-         R"({"type":"event_callback"})", R"({"type":"event_callback","event":{}})",
-         R"({"type":"event_callback","event":{"type":"app_mention","user":"U1","ts":"1.2"}})",
-         R"({"type":"event_callback","event":{"type":"app_mention","channel":"C1","ts":"1.2"}})"}) {
+    const std::vector<std::string_view> bodies{
+        "",
+        "not json",
+        "[]",
+        R"({"event":{}})",
+        R"({"type":"url_verification"})",
+        R"({"type":"event_callback"})",
+        R"({"type":"event_callback","event":{}})",
+        R"({"type":"event_callback","event":{"type":"app_mention","user":"U1","ts":"1.2"}})",
+        R"({"type":"event_callback","event":{"type":"app_mention","channel":"C1","ts":"1.2"}})",
+        // Found by fuzzing: a ':' in the channel made "<channel>:<ts>" ambiguous.
+        R"({"type":"event_callback","event":{"type":"app_mention","user":"U1",)"
+        R"("channel":":12","ts":"1.2","text":"hi"}})",
+        R"({"type":"event_callback","event":{"type":"app_mention","user":"U1",)"
+        R"("channel":"C1","ts":"1:2","text":"hi"}})",
+        R"({"type":"event_callback","event":{"type":"app_mention","user":"U1",)"
+        R"("channel":"C1","ts":"1.2","thread_ts":"x","text":"hi"}})",
+    };
+    for (const std::string_view body : bodies) {
         EXPECT_EQ(parse_event(body, "a", bot).what, outcome::invalid) << body;
     }
 }
