@@ -20,8 +20,13 @@ std::optional<std::chrono::seconds> until_reset(std::string_view reset,
     }
     const std::int64_t at =
         std::chrono::floor<std::chrono::seconds>(now).time_since_epoch().count();
-    // A reset already past means "now"; compared, not subtracted, so no overflow.
-    return std::chrono::seconds{epoch <= at ? 0 : epoch - at};
+    // A reset already past means "now"; one absurdly far is capped as Retry-After's are (2^31
+    // s), so the dispatcher's `now + wait` cannot overflow. Compared before subtracting.
+    constexpr std::int64_t max_wait = std::int64_t{1} << 31;
+    if (epoch <= at) {
+        return std::chrono::seconds{0};
+    }
+    return std::chrono::seconds{epoch - at > max_wait ? max_wait : epoch - at};
 }
 
 oauth1_stamp clock_stamp() {
