@@ -458,7 +458,9 @@ struct reader {
         bool any = false;
         if (tweets != nullptr) {
             any = true;
-            const bool blocked = flag(body, "user_has_blocked");
+            // Mentions by users the brand has blocked are flagged on the delivery: X's payload
+            // examples write `user_has_blocked`, its field table `is_blocked_by`.
+            const bool blocked = flag(body, "user_has_blocked") || flag(body, "is_blocked_by");
             for (const json::value& t : *tweets) {
                 if (!aaa_tweet(t, blocked)) {
                     return false;

@@ -21,7 +21,9 @@
 //   POST /_fake/answer   how to answer the next API calls: {"status": 429, "reset_in": 5,
 //                        "retry_after": 5, "detail": "...", "count": 1}
 //   POST /_fake/crc      {"url": "http://127.0.0.1:P/hooks/x"} → {"valid", "status",
-//                        "crc_token", "response_token", "expected"}
+//                        "crc_token", "response_token", "expected"}; an answer that is not
+//                        200 with the right token within 3 s marks the URL invalid, and
+//                        deliveries to it get 409 until a CRC passes, as X stops delivering
 //   POST /_fake/deliver  {"url": ..., "fixture": "aaa_mention.json" | "body": "...",
 //                        "signature": "good" | "bad" | "none"} → {"status", "body"}
 #include "adapters/common/https_client.hpp"
@@ -96,11 +98,13 @@ public:
     fake(xa::oauth1_credentials credentials,
          std::string fixtures,
          bool quiet,
-         adapters::https_client client)
+         adapters::https_client client,
+         adapters::https_client crc_client)
         : credentials_(std::move(credentials)),
           fixtures_(std::move(fixtures)),
           quiet_(quiet),
-          client_(std::move(client)) {}
+          client_(std::move(client)),
+          crc_client_(std::move(crc_client)) {}
 
     http::router routes() {
         using member = net::awaitable<http_response> (fake::*)(http_request, route_params);
@@ -361,12 +365,14 @@ private:
         get.method = "GET";
         get.url = *url + (url->find('?') == std::string::npos ? "?" : "&") + "crc_token=" + token;
         get.body.clear();
-        const adapters::https_result result = co_await client_.send(std::move(get));
+        const adapters::https_result result = co_await crc_client_.send(std::move(get));
         const std::string expected = xa::webhook_signature(credentials_.consumer_secret, token);
         json::object out{{"crc_token", token}, {"expected", expected}, {"valid", false}};
         if (!result) {
             out["status"] = 0;
             out["error"] = result.error().message;
+            std::lock_guard lock{mutex_};
+            invalid_urls_.insert(*url);
             co_return http::json_response(200, json::serialize(out));
         }
         out["status"] = result->status;
@@ -376,7 +382,16 @@ private:
             response_token = string_field(answer.get_object(), "response_token");
         }
         out["response_token"] = response_token.value_or("");
-        out["valid"] = result->status == 200 && response_token == expected;
+        const bool valid = result->status == 200 && response_token == expected;
+        out["valid"] = valid;
+        {
+            std::lock_guard lock{mutex_};
+            if (valid) {
+                invalid_urls_.erase(*url);
+            } else {
+                invalid_urls_.insert(*url);
+            }
+        }
         co_return http::json_response(200, json::serialize(out));
     }
 
@@ -405,6 +420,14 @@ private:
         if (!url || !body) {
             co_return http::json_error(400, "bad_request", "{\"url\", \"fixture\" or \"body\"}");
         }
+        {
+            // X stops delivering to a webhook whose CRC failed, until one passes.
+            std::lock_guard lock{mutex_};
+            if (invalid_urls_.contains(*url)) {
+                co_return http::json_error(409, "webhook_invalid",
+                                           "the last CRC of this URL failed: no deliveries");
+            }
+        }
         const std::string how = string_field(o, "signature").value_or("good");
         adapters::https_request post;
         post.method = "POST";
@@ -432,7 +455,9 @@ private:
     std::string fixtures_;
     bool quiet_;
     adapters::https_client client_;
+    adapters::https_client crc_client_;
     std::mutex mutex_;
+    std::set<std::string> invalid_urls_;
     answer_rule told_;
     std::int64_t last_id_ = 1990000000000000000;
     std::set<std::string> nonces_;
@@ -476,7 +501,11 @@ int main(int argc, char** argv) {
         }
     }
     net::io_context ioc;
-    fake state(std::move(credentials), fixtures, quiet, adapters::https_client(ioc.get_executor()));
+    // X gives a CRC answer 3 s.
+    adapters::https_client_options crc_options;
+    crc_options.request_timeout = std::chrono::seconds(3);
+    fake state(std::move(credentials), fixtures, quiet, adapters::https_client(ioc.get_executor()),
+               adapters::https_client(ioc.get_executor(), crc_options));
     http::server_options options;
     options.port = port;
     options.stop_timeout = std::chrono::seconds(1);

@@ -112,6 +112,15 @@ TEST_F(x_fixture, the_crc_challenge_is_answered_with_the_consumer_secret) {
     const auto v = boost::json::parse(r.body);
     EXPECT_EQ(v.at("status"), 200) << r.body;
     EXPECT_EQ(v.at("valid"), true) << r.body;
+    // An endpoint that fails the CRC gets no deliveries, as with X.
+    const std::string other = "http://127.0.0.1:" + std::to_string(port_) + "/hooks/site";
+    const auto failed = http_call(fake_port_, "POST", "/_fake/crc",
+                                  boost::json::serialize(boost::json::object{{"url", other}}));
+    EXPECT_EQ(boost::json::parse(failed.body).at("valid"), false) << failed.body;
+    const auto refused = http_call(fake_port_, "POST", "/_fake/deliver",
+                                   boost::json::serialize(boost::json::object{
+                                       {"url", other}, {"fixture", "aaa_mention.json"}}));
+    EXPECT_EQ(refused.status, 409) << refused.body;
     // A token that could pass for a webhook body is not signed.
     EXPECT_EQ(http_call(port_, "GET", "/hooks/acme-x?crc_token=%7B%22a%22%3A1%7D").status, 400);
     EXPECT_EQ(http_call(port_, "GET", "/hooks/acme-x").status, 400);
