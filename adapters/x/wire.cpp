@@ -104,8 +104,10 @@ std::optional<rules::time_point> parse_v1_time(std::string_view s) {
     const auto off_h = digits(21, 2);
     const auto off_m = digits(23, 2);
     const auto y = digits(26, 4);
-    if (month == 0 || !d || !h || !m || !sec || !off_h || !off_m || !y || *h > 23 || *m > 59 ||
-        *sec > 60 || *off_h > 23 || *off_m > 59) {
+    // Years 1970-9998, so that the offset cannot push the instant out of what the store and
+    // format_timestamp can hold.
+    if (month == 0 || !d || !h || !m || !sec || !off_h || !off_m || !y || *y < 1970 || *y > 9998 ||
+        *h > 23 || *m > 59 || *sec > 60 || *off_h > 23 || *off_m > 59) {
         return std::nullopt;
     }
     const std::chrono::year_month_day ymd{std::chrono::year{*y}, std::chrono::month{month},

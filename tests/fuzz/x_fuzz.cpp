@@ -5,6 +5,7 @@
 #include "adapters/x/sender.hpp"
 #include "adapters/x/wire.hpp"
 #include "rules/json_text.hpp"
+#include "rules/time.hpp"
 #include "tests/fuzz/fuzz_check.hpp"
 
 #include <boost/json.hpp>
@@ -37,6 +38,11 @@ void delivery(std::string_view body) {
         fuzz::check(!m.id.empty() && !m.text.empty() && !m.author.id.empty(),
                     "id, text and author.id set");
         fuzz::check(m.author.id != brand, "the brand's own messages are never read");
+        if (m.created_at) {
+            fuzz::check(
+                rules::parse_timestamp(rules::format_timestamp(*m.created_at)) == m.created_at,
+                "created_at is a time the store can write and read back");
+        }
         std::string json;
         rules::append_json(json, m);
         fuzz::check(is_json(json), "the message serializes to JSON");
