@@ -44,7 +44,7 @@ EVP_MAC_CTX* hmac_sha256_context() {
 
 } // namespace
 
-std::string hmac_sha256_hex(std::string_view key, std::string_view message) {
+std::string hmac_sha256(std::string_view key, std::string_view message) {
     unsigned char digest[EVP_MAX_MD_SIZE];
     std::size_t length = 0;
     EVP_MAC_CTX* context = hmac_sha256_context();
@@ -61,11 +61,46 @@ std::string hmac_sha256_hex(std::string_view key, std::string_view message) {
              digest, &one_shot_length);
         length = one_shot_length;
     }
+    return std::string(reinterpret_cast<const char*>(digest), length);
+}
+
+std::string hmac_sha256_hex(std::string_view key, std::string_view message) {
+    const std::string digest = hmac_sha256(key, message);
     static constexpr char hex[] = "0123456789abcdef";
-    std::string out(2 * length, '0');
-    for (std::size_t i = 0; i < length; ++i) {
-        out[2 * i] = hex[digest[i] >> 4];
-        out[2 * i + 1] = hex[digest[i] & 0xf];
+    std::string out(2 * digest.size(), '0');
+    for (std::size_t i = 0; i < digest.size(); ++i) {
+        const auto byte = static_cast<unsigned char>(digest[i]);
+        out[2 * i] = hex[byte >> 4];
+        out[2 * i + 1] = hex[byte & 0xf];
+    }
+    return out;
+}
+
+std::string base64(std::string_view bytes) {
+    static constexpr char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    out.reserve((bytes.size() + 2) / 3 * 4);
+    std::size_t i = 0;
+    for (; i + 3 <= bytes.size(); i += 3) {
+        const std::uint32_t n =
+            static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i])) << 16 |
+            static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i + 1])) << 8 |
+            static_cast<unsigned char>(bytes[i + 2]);
+        out += alphabet[n >> 18 & 63];
+        out += alphabet[n >> 12 & 63];
+        out += alphabet[n >> 6 & 63];
+        out += alphabet[n & 63];
+    }
+    if (const std::size_t rest = bytes.size() - i; rest > 0) {
+        std::uint32_t n = static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i])) << 16;
+        if (rest == 2) {
+            n |= static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i + 1])) << 8;
+        }
+        out += alphabet[n >> 18 & 63];
+        out += alphabet[n >> 12 & 63];
+        out += rest == 2 ? alphabet[n >> 6 & 63] : '=';
+        out += '=';
     }
     return out;
 }

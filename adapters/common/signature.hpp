@@ -8,8 +8,15 @@
 
 namespace rapport::adapters {
 
+/// The 32 raw bytes of HMAC-SHA256(key, message).
+[[nodiscard]] std::string hmac_sha256(std::string_view key, std::string_view message);
+
 /// Lowercase hex of HMAC-SHA256(key, message).
 [[nodiscard]] std::string hmac_sha256_hex(std::string_view key, std::string_view message);
+
+/// Standard base64 (RFC 4648 §4, with '=' padding) of `bytes`, as X's webhook signatures and
+/// OAuth 1.0a signatures carry them.
+[[nodiscard]] std::string base64(std::string_view bytes);
 
 /// Compares in time that depends only on the lengths, never on where the bytes differ.
 [[nodiscard]] bool constant_time_equal(std::string_view a, std::string_view b);

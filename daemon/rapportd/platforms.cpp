@@ -4,11 +4,12 @@
 #include "adapters/generic/wire.hpp"
 #include "adapters/meta/sender.hpp"
 #include "adapters/meta/wire.hpp"
-
 #include "adapters/slack/sender.hpp"
 #include "adapters/slack/wire.hpp"
 #include "adapters/telegram/sender.hpp"
 #include "adapters/telegram/wire.hpp"
+#include "adapters/x/sender.hpp"
+#include "adapters/x/wire.hpp"
 
 #include <array>
 
@@ -98,6 +99,26 @@ sender_or_reason slack_sender(const account& a,
             {}};
 }
 
+// ---- x (PLATFORMS.md §7) ----
+
+reader_ptr x_reader(const account& a, const secret_values& s) {
+    return std::make_unique<adapters::x::hook_reader>(a.id, secret_or_empty(s, "consumer_secret"),
+                                                      a.user_id.value_or(""));
+}
+
+sender_or_reason x_sender(const account& a,
+                          const secret_values& s,
+                          const adapters::https_client& client) {
+    adapters::x::oauth1_credentials credentials;
+    credentials.consumer_key = secret_or_empty(s, "consumer_key");
+    credentials.consumer_secret = secret_or_empty(s, "consumer_secret");
+    credentials.token = secret_or_empty(s, "access_token");
+    credentials.token_secret = secret_or_empty(s, "access_token_secret");
+    return {
+        std::make_shared<adapters::x::api_sender>(client, api_base_url(a), std::move(credentials)),
+        {}};
+}
+
 struct platform_adapter {
     std::string_view platform;
     reader_ptr (*reader)(const account&, const secret_values&);
@@ -109,6 +130,7 @@ constexpr std::array adapters_by_platform{
     platform_adapter{"telegram", telegram_reader, telegram_sender},
     platform_adapter{"meta", meta_reader, meta_sender},
     platform_adapter{"slack", slack_reader, slack_sender},
+    platform_adapter{"x", x_reader, x_sender},
 };
 
 const platform_adapter* adapter_for(std::string_view platform) {

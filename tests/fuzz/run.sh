@@ -14,7 +14,7 @@ seconds="${1:-60}"
 shift || true
 targets=("$@")
 if [[ ${#targets[@]} -eq 0 ]]; then
-    targets=(playbook query template message text generic telegram meta slack slack_interactivity)
+    targets=(playbook query template message text generic telegram meta slack slack_interactivity x)
 fi
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -28,7 +28,7 @@ logs="$build/logs"
 dict_for() {
     case "$1" in
         playbook) echo yaml.dict ;;
-        message | generic | telegram | meta | slack | slack_interactivity) echo json.dict ;;
+        message | generic | telegram | meta | slack | slack_interactivity | x) echo json.dict ;;
         *) echo "$1.dict" ;;
     esac
 }

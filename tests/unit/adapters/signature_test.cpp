@@ -34,6 +34,26 @@ TEST(signature, hmac_takes_each_calls_own_key_even_an_empty_one) {
     }
 }
 
+TEST(signature, raw_hmac_is_the_hex_ones_bytes) {
+    const std::string raw = hmac_sha256("Jefe", "what do ya want for nothing?");
+    ASSERT_EQ(raw.size(), 32u);
+    EXPECT_EQ(static_cast<unsigned char>(raw[0]), 0x5b);
+    EXPECT_EQ(static_cast<unsigned char>(raw[31]), 0x43);
+}
+
+TEST(signature, base64_matches_rfc_4648) {
+    // RFC 4648 §10.
+    EXPECT_EQ(base64(""), "");
+    EXPECT_EQ(base64("f"), "Zg==");
+    EXPECT_EQ(base64("fo"), "Zm8=");
+    EXPECT_EQ(base64("foo"), "Zm9v");
+    EXPECT_EQ(base64("foob"), "Zm9vYg==");
+    EXPECT_EQ(base64("fooba"), "Zm9vYmE=");
+    EXPECT_EQ(base64("foobar"), "Zm9vYmFy");
+    // Bytes above 0x7f and the last two letters of the alphabet.
+    EXPECT_EQ(base64(std::string("\xfb\xff\xbf", 3)), "+/+/");
+}
+
 TEST(signature, constant_time_equal_compares_whole_strings) {
     EXPECT_TRUE(constant_time_equal("abc", "abc"));
     EXPECT_FALSE(constant_time_equal("abc", "abd"));
