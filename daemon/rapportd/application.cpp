@@ -163,7 +163,9 @@ bool daemon_state::load_playbooks() {
 void daemon_state::stock_offer_codes() {
     const auto set = std::atomic_load(&playbooks_);
     for (const auto& book : set->playbooks) {
-        for (const auto& [name, pool] : book.offers) {
+        for (const auto& entry : book.offers) {
+            // Not a structured binding: clang 14 (the fuzz build) cannot capture one.
+            const auto& pool = entry.second;
             if (!pool.has_codes_file) {
                 continue;
             }
