@@ -2,6 +2,7 @@
 
 #include "adapters/common/excerpt.hpp"
 #include "adapters/common/retry_after.hpp"
+#include "adapters/common/undelivered.hpp"
 
 #include <boost/json.hpp>
 
@@ -54,17 +55,10 @@ std::optional<api_answer> parse_api_answer(std::string_view body) {
 }
 
 delivery classify(const https_result& result, std::chrono::system_clock::time_point now) {
-    delivery d;
     if (!result) {
-        const https_failure& f = result.error();
-        d.what = f.retry_is_safe() ? delivery::outcome::retry : delivery::outcome::unknown;
-        if (f.kind == https_error::invalid_url || f.kind == https_error::invalid_request ||
-            f.kind == https_error::plain_http_refused) {
-            d.what = delivery::outcome::failed;
-        }
-        d.error = f.message;
-        return d;
+        return undelivered(result.error());
     }
+    delivery d;
     const https_response& r = *result;
     const auto answer = parse_api_answer(r.body);
     if (r.status == 429) {
