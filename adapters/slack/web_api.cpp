@@ -1,6 +1,7 @@
 #include "adapters/slack/web_api.hpp"
 
 #include "adapters/common/excerpt.hpp"
+#include "adapters/common/json_fields.hpp"
 #include "adapters/common/retry_after.hpp"
 #include "adapters/common/undelivered.hpp"
 
@@ -15,8 +16,8 @@ namespace {
 namespace json = boost::json;
 
 std::optional<std::string> string_field(const json::object& o, std::string_view key) {
-    if (const auto* v = o.if_contains(key); v != nullptr && v->is_string()) {
-        return std::string(v->get_string());
+    if (const auto s = json_fields::string(o, key)) {
+        return std::string(*s);
     }
     return std::nullopt;
 }

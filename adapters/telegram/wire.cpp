@@ -1,7 +1,7 @@
 #include "adapters/telegram/wire.hpp"
 
-#include "adapters/common/json_fields.hpp"
 #include "adapters/common/excerpt.hpp"
+#include "adapters/common/json_fields.hpp"
 #include "rules/json_text.hpp"
 
 #include <boost/json.hpp>
@@ -318,14 +318,13 @@ poll_answer read_poll_answer(unsigned status, std::string_view body) {
     boost::system::error_code ec;
     const json::value v = json::parse(body, ec);
     const json::object* o = !ec && v.is_object() ? &v.get_object() : nullptr;
-    const json::value* ok = o != nullptr ? o->if_contains("ok") : nullptr;
-    if (ok != nullptr && ok->is_bool() && ok->get_bool() && status >= 200 && status < 300) {
-        const json::value* result = o->if_contains("result");
-        if (result == nullptr || !result->is_array()) {
+    if (o != nullptr && flag(*o, "ok") && status >= 200 && status < 300) {
+        const json::array* result = json_fields::array(*o, "result");
+        if (result == nullptr) {
             a.error = "Telegram's answer has no 'result' array";
             return a;
         }
-        for (const json::value& u : result->get_array()) {
+        for (const json::value& u : *result) {
             polled_update p;
             if (u.is_object()) {
                 p.update_id = integer(u.get_object(), "update_id");
