@@ -88,6 +88,17 @@ public:
 private:
     void ignore(std::string reason) { out_.ignored.push_back(std::move(reason)); }
 
+    // A Page feed or mention change that adds something (no verb means add); edits and
+    // removals are counted as ignored, not read.
+    bool is_added(const json::object& value) {
+        const auto verb = string(value, "verb").value_or("add");
+        if (verb != "add") {
+            ignore(verb == "edited" || verb == "edit" ? "edited" : "not_added");
+            return false;
+        }
+        return true;
+    }
+
     bool is_own(std::string_view id, std::string_view entry_id) const {
         return !id.empty() && (id == entry_id || id == own_.page_id || id == own_.instagram_id);
     }
@@ -230,9 +241,7 @@ private:
             ignore("unsupported_item");
             return;
         }
-        const auto verb = string(value, "verb").value_or("add");
-        if (verb != "add") {
-            ignore(verb == "edited" || verb == "edit" ? "edited" : "not_added");
+        if (!is_added(value)) {
             return;
         }
         const json::object* from = object(value, "from");
@@ -275,9 +284,7 @@ private:
 
     // The Page `mention` field: the Page was tagged in someone's post or comment.
     void read_page_mention(const std::string& page, const json::object& value) {
-        const auto verb = string(value, "verb").value_or("add");
-        if (verb != "add") {
-            ignore(verb == "edited" || verb == "edit" ? "edited" : "not_added");
+        if (!is_added(value)) {
             return;
         }
         const json::object* from = object(value, "from");
