@@ -649,12 +649,11 @@ std::string comment_body(std::string_view text) {
 }
 
 std::optional<graph_answer> parse_graph_answer(std::string_view body) {
-    boost::system::error_code ec;
-    const json::value v = json::parse(body, ec);
-    if (ec || !v.is_object()) {
+    const auto parsed = json_fields::parse_object(body);
+    if (!parsed) {
         return std::nullopt;
     }
-    const json::object& o = v.get_object();
+    const json::object& o = *parsed;
     graph_answer a;
     if (const json::object* e = object(o, "error")) {
         graph_error error;
@@ -679,13 +678,12 @@ std::optional<graph_answer> parse_graph_answer(std::string_view body) {
 }
 
 std::optional<std::int64_t> regain_access_minutes(std::string_view header) {
-    boost::system::error_code ec;
-    const json::value v = json::parse(header, ec);
-    if (ec || !v.is_object()) {
+    const auto parsed = json_fields::parse_object(header);
+    if (!parsed) {
         return std::nullopt;
     }
     std::optional<std::int64_t> longest;
-    for (const auto& [id, usages] : v.get_object()) {
+    for (const auto& [id, usages] : *parsed) {
         if (!usages.is_array()) {
             continue;
         }

@@ -78,12 +78,8 @@ std::string post_message_body(const reply_target& target, std::string_view text)
 }
 
 std::optional<std::string> opened_channel(std::string_view answer_body) {
-    boost::system::error_code ec;
-    const boost::json::value v = boost::json::parse(answer_body, ec);
-    if (ec || !v.is_object()) {
-        return std::nullopt;
-    }
-    const auto* channel = json_fields::object(v.get_object(), "channel");
+    const auto parsed = json_fields::parse_object(answer_body);
+    const auto* channel = parsed ? json_fields::object(*parsed, "channel") : nullptr;
     const auto id = channel != nullptr ? json_fields::string(*channel, "id") : std::nullopt;
     if (!id || id->empty()) {
         return std::nullopt;

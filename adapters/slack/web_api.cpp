@@ -37,12 +37,11 @@ bool transient(std::string_view error) {
 } // namespace
 
 std::optional<api_answer> parse_api_answer(std::string_view body) {
-    boost::system::error_code ec;
-    const json::value v = json::parse(body, ec);
-    if (ec || !v.is_object()) {
+    const auto parsed = json_fields::parse_object(body);
+    if (!parsed) {
         return std::nullopt;
     }
-    const json::object& o = v.get_object();
+    const json::object& o = *parsed;
     const auto* ok = o.if_contains("ok");
     if (ok == nullptr || !ok->is_bool()) {
         return std::nullopt;

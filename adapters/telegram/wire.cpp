@@ -275,12 +275,11 @@ std::string send_message_body(const send_message& m) {
 }
 
 std::optional<api_answer> parse_api_answer(std::string_view body) {
-    boost::system::error_code ec;
-    const json::value v = json::parse(body, ec);
-    if (ec || !v.is_object()) {
+    const auto parsed = json_fields::parse_object(body);
+    if (!parsed) {
         return std::nullopt;
     }
-    const json::object& o = v.get_object();
+    const json::object& o = *parsed;
     const json::value* ok = o.if_contains("ok");
     if (ok == nullptr || !ok->is_bool()) {
         return std::nullopt;
@@ -315,9 +314,8 @@ std::string get_updates_body(const get_updates& g) {
 
 poll_answer read_poll_answer(unsigned status, std::string_view body) {
     poll_answer a;
-    boost::system::error_code ec;
-    const json::value v = json::parse(body, ec);
-    const json::object* o = !ec && v.is_object() ? &v.get_object() : nullptr;
+    const auto parsed = json_fields::parse_object(body);
+    const json::object* o = parsed ? &*parsed : nullptr;
     if (o != nullptr && flag(*o, "ok") && status >= 200 && status < 300) {
         const json::array* result = json_fields::array(*o, "result");
         if (result == nullptr) {

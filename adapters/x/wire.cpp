@@ -590,12 +590,11 @@ std::string direct_message_body(std::string_view text) {
 }
 
 std::optional<api_answer> parse_api_answer(std::string_view body) {
-    boost::system::error_code ec;
-    const json::value v = json::parse(body, ec);
-    if (ec || !v.is_object()) {
+    const auto parsed = json_fields::parse_object(body);
+    if (!parsed) {
         return std::nullopt;
     }
-    const json::object& o = v.get_object();
+    const json::object& o = *parsed;
     api_answer a;
     if (const json::object* data = object(o, "data")) {
         if (const auto id = string(*data, "id")) {
