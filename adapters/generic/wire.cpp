@@ -52,10 +52,7 @@ std::optional<std::string> sent_id(std::string_view response_body) {
 
 webhook_result hook_reader::read(const webhook_request& request) const {
     if (request.method != "POST") {
-        webhook_result r;
-        r.what = webhook_result::outcome::method_not_allowed;
-        r.detail = "generic webhooks are POSTed";
-        return r;
+        return webhook_result::method_not_allowed_because("generic webhooks are POSTed");
     }
     const auto problem = verify_rapport_signature(
         secret_, request.header("X-Rapport-Timestamp").value_or(""),

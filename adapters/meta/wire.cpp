@@ -539,10 +539,8 @@ webhook_result hook_reader::read(const webhook_request& request) const {
         return webhook_result::answer_with(200, "text/plain", std::string(*challenge));
     }
     if (request.method != "POST") {
-        webhook_result r;
-        r.what = webhook_result::outcome::method_not_allowed;
-        r.detail = "Meta verifies with GET and notifies with POST";
-        return r;
+        return webhook_result::method_not_allowed_because(
+            "Meta verifies with GET and notifies with POST");
     }
     const auto problem =
         check_signature(app_secret_, request.header(signature_header), request.body);

@@ -344,10 +344,7 @@ event_result parse_event(std::string_view body,
 
 webhook_result hook_reader::read(const webhook_request& request) const {
     if (request.method != "POST") {
-        webhook_result r;
-        r.what = webhook_result::outcome::method_not_allowed;
-        r.detail = "Slack POSTs its events";
-        return r;
+        return webhook_result::method_not_allowed_because("Slack POSTs its events");
     }
     // The signature first, for every request (url_verification too): nothing unsigned is read.
     const auto problem = verify(signing_secret_, request.header(timestamp_header),

@@ -438,10 +438,7 @@ std::optional<std::string_view> utf16_slice(std::string_view utf8,
 
 webhook_result hook_reader::read(const webhook_request& request) const {
     if (request.method != "POST") {
-        webhook_result r;
-        r.what = webhook_result::outcome::method_not_allowed;
-        r.detail = "telegram webhooks are POSTed";
-        return r;
+        return webhook_result::method_not_allowed_because("telegram webhooks are POSTed");
     }
     const auto problem = check_secret_token(webhook_secret_, request.header(secret_token_header));
     if (problem != signature_problem::none) {

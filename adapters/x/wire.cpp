@@ -546,10 +546,8 @@ webhook_result hook_reader::read(const webhook_request& request) const {
                                            crc_response_body(consumer_secret_, *token));
     }
     if (request.method != "POST") {
-        webhook_result r;
-        r.what = webhook_result::outcome::method_not_allowed;
-        r.detail = "X sends CRC challenges with GET and events with POST";
-        return r;
+        return webhook_result::method_not_allowed_because(
+            "X sends CRC challenges with GET and events with POST");
     }
     const auto problem =
         check_webhook_signature(consumer_secret_, request.header(signature_header), request.body);
