@@ -1,5 +1,7 @@
 #include "rules/text.hpp"
 
+#include "rules/ascii.hpp"
+
 #include <utf8proc.h>
 
 #include <algorithm>
@@ -31,10 +33,6 @@ constexpr std::array<char_class, 128> make_ascii_classes() {
     return classes;
 }
 constexpr std::array<char_class, 128> ascii_classes = make_ascii_classes();
-
-constexpr char ascii_lower(char c) {
-    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
 
 // Scripts written without spaces between words. Ranges are by block; the caller has already
 // checked that the code point is a letter or digit, so punctuation inside these blocks (Thai

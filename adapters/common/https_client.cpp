@@ -8,6 +8,7 @@
 #include "adapters/common/https_client.hpp"
 
 #include "adapters/common/proxy_settings.hpp"
+#include "rules/ascii.hpp"
 
 #include <sys/socket.h>
 
@@ -65,32 +66,8 @@ using steady_clock = std::chrono::steady_clock;
 
 namespace {
 
-char ascii_lower(char c) {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(), ascii_lower);
-    return out;
-}
-
-std::string_view trim(std::string_view s) {
-    const auto first = s.find_first_not_of(" \t");
-    if (first == std::string_view::npos) {
-        return {};
-    }
-    return s.substr(first, s.find_last_not_of(" \t") - first + 1);
-}
-
 constexpr std::string_view idempotent_methods[] = {"GET",    "HEAD",    "PUT",
                                                    "DELETE", "OPTIONS", "TRACE"};
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return ascii_lower(x) == ascii_lower(y);
-           });
-}
 
 /// tchar (RFC 9110 §5.6.2): what method and header-name tokens are made of.
 bool is_tchar(char c) {
@@ -244,7 +221,7 @@ bool is_loopback_host(const target_url& t) {
     error_code ec;
     switch (t.kind) {
         case host_kind::name:
-            return iequals(t.host, "localhost");
+            return rules::iequals(t.host, "localhost");
         case host_kind::ipv4: {
             const auto a = net::ip::make_address_v4(t.host, ec);
             return !ec && a.is_loopback();
@@ -271,7 +248,7 @@ std::optional<https_failure> check_request(const https_request& r) {
         }
         for (const std::string_view reserved :
              {"host", "content-length", "transfer-encoding", "connection"}) {
-            if (iequals(f.name, reserved)) {
+            if (rules::iequals(f.name, reserved)) {
                 return invalid("header field " + f.name + " is set by the client, not the caller");
             }
         }
@@ -344,13 +321,14 @@ https_failure connect_failure(const error_code& ec,
 std::optional<std::chrono::seconds> keep_alive_timeout(std::string_view value) {
     while (!value.empty()) {
         const auto comma = value.find(',');
-        const std::string_view param = trim(value.substr(0, comma));
+        const std::string_view param = rules::trim_blanks(value.substr(0, comma));
         value = comma == std::string_view::npos ? std::string_view{} : value.substr(comma + 1);
         const auto eq = param.find('=');
-        if (eq == std::string_view::npos || !iequals(trim(param.substr(0, eq)), "timeout")) {
+        if (eq == std::string_view::npos ||
+            !rules::iequals(rules::trim_blanks(param.substr(0, eq)), "timeout")) {
             continue;
         }
-        std::string_view v = trim(param.substr(eq + 1));
+        std::string_view v = rules::trim_blanks(param.substr(eq + 1));
         if (v.size() >= 2 && v.front() == '"' && v.back() == '"') {
             v = v.substr(1, v.size() - 2);
         }
@@ -493,7 +471,7 @@ struct https_client::shared {
     /// there is one per target the daemon talks to, a handful, and an empty one holds no socket.
     std::shared_ptr<host_pool> pool_for(const target_url& t) {
         std::string key = (t.tls ? "https://" : "http://");
-        key += t.kind == host_kind::ipv6 ? "[" + t.host + "]" : lower(t.host);
+        key += t.kind == host_kind::ipv6 ? "[" + t.host + "]" : rules::ascii_lowercase(t.host);
         key += ":" + t.port;
         const std::lock_guard lock(pools_mutex);
         // Idle connections elsewhere are closed lazily (a timer would keep io_context::run()
@@ -797,7 +775,7 @@ bhttp::request<bhttp::string_body> make_request(https_request& request,
     req.set(bhttp::field::user_agent, o.user_agent);
     // No Connection header: HTTP/1.1 connections persist by default, and the pool keeps them.
     for (const auto& f : request.headers.fields()) {
-        if (iequals(f.name, "user-agent")) {
+        if (rules::iequals(f.name, "user-agent")) {
             req.set(bhttp::field::user_agent, f.value);
         } else {
             req.insert(f.name, f.value);
@@ -1100,7 +1078,7 @@ void https_headers::add(std::string name, std::string value) {
 
 std::optional<std::string_view> https_headers::get(std::string_view name) const noexcept {
     for (const auto& f : fields_) {
-        if (iequals(f.name, name)) {
+        if (rules::iequals(f.name, name)) {
             return std::string_view{f.value};
         }
     }

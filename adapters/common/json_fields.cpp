@@ -8,6 +8,15 @@ namespace rapport::adapters::json_fields {
 
 namespace json = boost::json;
 
+std::optional<json::object> parse_object(std::string_view text) {
+    boost::system::error_code ec;
+    json::value v = json::parse(text, ec);
+    if (ec || !v.is_object()) {
+        return std::nullopt;
+    }
+    return std::move(v.get_object());
+}
+
 const json::object* object(const json::object& o, std::string_view key) {
     const json::value* v = o.if_contains(key);
     return v != nullptr && v->is_object() ? &v->get_object() : nullptr;

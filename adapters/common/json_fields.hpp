@@ -12,6 +12,10 @@
 
 namespace rapport::adapters::json_fields {
 
+/// `text` parsed as JSON when it is an object (a platform's answer, a header's JSON); nothing
+/// when it is not JSON or another kind of value.
+[[nodiscard]] std::optional<boost::json::object> parse_object(std::string_view text);
+
 [[nodiscard]] const boost::json::object* object(const boost::json::object& o, std::string_view key);
 [[nodiscard]] const boost::json::array* array(const boost::json::object& o, std::string_view key);
 /// The view lives as long as `o`.

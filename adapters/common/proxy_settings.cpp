@@ -3,6 +3,8 @@
 // needs only scheme, userinfo, host and port.
 #include "adapters/common/proxy_settings.hpp"
 
+#include "rules/ascii.hpp"
+
 #include <openssl/evp.h>
 
 #include <algorithm>
@@ -16,64 +18,11 @@ namespace rapport::adapters {
 
 namespace {
 
-char ascii_lower(char c) {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(), ascii_lower);
-    return out;
-}
-
-std::string_view trim(std::string_view s) {
-    const auto first = s.find_first_not_of(" \t");
-    if (first == std::string_view::npos) {
-        return {};
-    }
-    return s.substr(first, s.find_last_not_of(" \t") - first + 1);
-}
-
 bool is_plain_host_name(std::string_view s) {
     return !s.empty() && s.size() <= 253 && std::all_of(s.begin(), s.end(), [](char c) {
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                c == '-' || c == '_' || c == '.';
     });
-}
-
-int hex_digit(char c) {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
-std::optional<std::string> percent_decode(std::string_view s) {
-    std::string out;
-    out.reserve(s.size());
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        if (s[i] != '%') {
-            out += s[i];
-            continue;
-        }
-        if (i + 2 >= s.size()) {
-            return std::nullopt;
-        }
-        const int hi = hex_digit(s[i + 1]);
-        const int lo = hex_digit(s[i + 2]);
-        if (hi < 0 || lo < 0) {
-            return std::nullopt;
-        }
-        out += static_cast<char>(hi * 16 + lo);
-        i += 2;
-    }
-    return out;
 }
 
 std::string base64(std::string_view s) {
@@ -103,7 +52,7 @@ std::optional<std::string> parse_port(std::string_view s) {
 }
 
 bool is_loopback(std::string_view host) {
-    if (lower(host) == "localhost") {
+    if (rules::ascii_lowercase(host) == "localhost") {
         return true;
     }
     boost::system::error_code ec;
@@ -132,10 +81,10 @@ proxy_result refuse(std::string why) {
 } // namespace
 
 boost::system::result<https_proxy, std::string> parse_https_proxy(std::string_view url) {
-    std::string_view rest = trim(url);
+    std::string_view rest = rules::trim_blanks(url);
     const auto scheme_end = rest.find("://");
     if (scheme_end != std::string_view::npos) {
-        const std::string scheme = lower(rest.substr(0, scheme_end));
+        const std::string scheme = rules::ascii_lowercase(rest.substr(0, scheme_end));
         if (scheme != "http") {
             // Show the scheme only if it looks like one: the text before "://" could be anything.
             const bool shown = !scheme.empty() && scheme.size() <= 16 &&
@@ -156,9 +105,10 @@ boost::system::result<https_proxy, std::string> parse_https_proxy(std::string_vi
         const std::string_view userinfo = rest.substr(0, at);
         rest.remove_prefix(at + 1);
         const auto colon = userinfo.find(':');
-        const auto user = percent_decode(userinfo.substr(0, colon));
-        const auto password = percent_decode(
-            colon == std::string_view::npos ? std::string_view{} : userinfo.substr(colon + 1));
+        const auto user = rules::percent_decode(userinfo.substr(0, colon), false);
+        const auto password = rules::percent_decode(
+            colon == std::string_view::npos ? std::string_view{} : userinfo.substr(colon + 1),
+            false);
         if (!user || !password) {
             return refuse("bad percent-encoding in the proxy credentials");
         }
@@ -209,7 +159,7 @@ boost::system::result<https_proxy, std::string> parse_https_proxy(std::string_vi
 no_proxy_list::no_proxy_list(std::string_view spec) {
     while (!spec.empty()) {
         const auto comma = spec.find(',');
-        std::string entry = lower(trim(spec.substr(0, comma)));
+        std::string entry = rules::ascii_lowercase(rules::trim_blanks(spec.substr(0, comma)));
         spec = comma == std::string_view::npos ? std::string_view{} : spec.substr(comma + 1);
         if (entry == "*") {
             all_ = true;
@@ -279,7 +229,7 @@ bool no_proxy_list::excludes(std::string_view host) const {
     if (all_) {
         return true;
     }
-    std::string h = lower(host);
+    std::string h = rules::ascii_lowercase(host);
     while (!h.empty() && h.back() == '.') {
         h.pop_back();
     }

@@ -83,6 +83,12 @@ struct webhook_result {
         r.detail = std::move(detail);
         return r;
     }
+    [[nodiscard]] static webhook_result method_not_allowed_because(std::string detail) {
+        webhook_result r;
+        r.what = outcome::method_not_allowed;
+        r.detail = std::move(detail);
+        return r;
+    }
     [[nodiscard]] static webhook_result answer_with(unsigned status,
                                                     std::string content_type,
                                                     std::string body) {

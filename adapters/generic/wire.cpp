@@ -1,5 +1,6 @@
 #include "adapters/generic/wire.hpp"
 
+#include "adapters/common/json_fields.hpp"
 #include "adapters/common/signature.hpp"
 #include "rules/json_text.hpp"
 
@@ -45,33 +46,13 @@ std::string reply_body(const reply& r) {
 }
 
 std::optional<std::string> sent_id(std::string_view response_body) {
-    boost::system::error_code ec;
-    const boost::json::value v = boost::json::parse(response_body, ec);
-    if (ec || !v.is_object()) {
-        return std::nullopt;
-    }
-    const boost::json::value* id = v.get_object().if_contains("id");
-    if (id == nullptr) {
-        return std::nullopt;
-    }
-    if (id->is_string() && !id->get_string().empty()) {
-        return std::string(id->get_string());
-    }
-    if (id->is_int64()) {
-        return std::to_string(id->get_int64());
-    }
-    if (id->is_uint64()) {
-        return std::to_string(id->get_uint64());
-    }
-    return std::nullopt;
+    const auto parsed = json_fields::parse_object(response_body);
+    return parsed ? json_fields::id_text(*parsed, "id") : std::nullopt;
 }
 
 webhook_result hook_reader::read(const webhook_request& request) const {
     if (request.method != "POST") {
-        webhook_result r;
-        r.what = webhook_result::outcome::method_not_allowed;
-        r.detail = "generic webhooks are POSTed";
-        return r;
+        return webhook_result::method_not_allowed_because("generic webhooks are POSTed");
     }
     const auto problem = verify_rapport_signature(
         secret_, request.header("X-Rapport-Timestamp").value_or(""),

@@ -88,6 +88,17 @@ public:
 private:
     void ignore(std::string reason) { out_.ignored.push_back(std::move(reason)); }
 
+    // A Page feed or mention change that adds something (no verb means add); edits and
+    // removals are counted as ignored, not read.
+    bool is_added(const json::object& value) {
+        const auto verb = string(value, "verb").value_or("add");
+        if (verb != "add") {
+            ignore(verb == "edited" || verb == "edit" ? "edited" : "not_added");
+            return false;
+        }
+        return true;
+    }
+
     bool is_own(std::string_view id, std::string_view entry_id) const {
         return !id.empty() && (id == entry_id || id == own_.page_id || id == own_.instagram_id);
     }
@@ -230,9 +241,7 @@ private:
             ignore("unsupported_item");
             return;
         }
-        const auto verb = string(value, "verb").value_or("add");
-        if (verb != "add") {
-            ignore(verb == "edited" || verb == "edit" ? "edited" : "not_added");
+        if (!is_added(value)) {
             return;
         }
         const json::object* from = object(value, "from");
@@ -275,9 +284,7 @@ private:
 
     // The Page `mention` field: the Page was tagged in someone's post or comment.
     void read_page_mention(const std::string& page, const json::object& value) {
-        const auto verb = string(value, "verb").value_or("add");
-        if (verb != "add") {
-            ignore(verb == "edited" || verb == "edit" ? "edited" : "not_added");
+        if (!is_added(value)) {
             return;
         }
         const json::object* from = object(value, "from");
@@ -532,10 +539,8 @@ webhook_result hook_reader::read(const webhook_request& request) const {
         return webhook_result::answer_with(200, "text/plain", std::string(*challenge));
     }
     if (request.method != "POST") {
-        webhook_result r;
-        r.what = webhook_result::outcome::method_not_allowed;
-        r.detail = "Meta verifies with GET and notifies with POST";
-        return r;
+        return webhook_result::method_not_allowed_because(
+            "Meta verifies with GET and notifies with POST");
     }
     const auto problem =
         check_signature(app_secret_, request.header(signature_header), request.body);
@@ -642,12 +647,11 @@ std::string comment_body(std::string_view text) {
 }
 
 std::optional<graph_answer> parse_graph_answer(std::string_view body) {
-    boost::system::error_code ec;
-    const json::value v = json::parse(body, ec);
-    if (ec || !v.is_object()) {
+    const auto parsed = json_fields::parse_object(body);
+    if (!parsed) {
         return std::nullopt;
     }
-    const json::object& o = v.get_object();
+    const json::object& o = *parsed;
     graph_answer a;
     if (const json::object* e = object(o, "error")) {
         graph_error error;
@@ -672,13 +676,12 @@ std::optional<graph_answer> parse_graph_answer(std::string_view body) {
 }
 
 std::optional<std::int64_t> regain_access_minutes(std::string_view header) {
-    boost::system::error_code ec;
-    const json::value v = json::parse(header, ec);
-    if (ec || !v.is_object()) {
+    const auto parsed = json_fields::parse_object(header);
+    if (!parsed) {
         return std::nullopt;
     }
     std::optional<std::int64_t> longest;
-    for (const auto& [id, usages] : v.get_object()) {
+    for (const auto& [id, usages] : *parsed) {
         if (!usages.is_array()) {
             continue;
         }

@@ -1,5 +1,6 @@
 #include "adapters/slack/interactivity.hpp"
 
+#include "adapters/common/json_fields.hpp"
 #include "adapters/slack/block_kit.hpp"
 
 #include <boost/json.hpp>
@@ -13,14 +14,10 @@ namespace {
 
 namespace json = boost::json;
 
-const json::object* object_at(const json::object& o, std::string_view key) {
-    const auto* v = o.if_contains(key);
-    return v != nullptr && v->is_object() ? &v->get_object() : nullptr;
-}
+using json_fields::object;
 
 std::string string_at(const json::object& o, std::string_view key) {
-    const auto* v = o.if_contains(key);
-    return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string{};
+    return std::string(json_fields::string(o, key).value_or(""));
 }
 
 interaction ignored(std::string why) {
@@ -53,13 +50,12 @@ std::optional<std::string> payload_field(std::string_view form_body, std::string
 }
 
 interaction_result read_block_actions(const json::object& payload, interaction base) {
-    const auto* actions = payload.if_contains("actions");
-    if (actions == nullptr || !actions->is_array() || actions->get_array().empty() ||
-        !actions->get_array().front().is_object()) {
+    const json::array* actions = json_fields::array(payload, "actions");
+    if (actions == nullptr || actions->empty() || !actions->front().is_object()) {
         return invalid("block_actions without actions");
     }
     // A button click carries exactly the one action clicked.
-    const json::object& action = actions->get_array().front().get_object();
+    const json::object& action = actions->front().get_object();
     base.action_id = string_at(action, "action_id");
     if (base.action_id != approve_action && base.action_id != edit_action &&
         base.action_id != reject_action) {
@@ -75,7 +71,7 @@ interaction_result read_block_actions(const json::object& payload, interaction b
 }
 
 interaction_result read_view_submission(const json::object& payload, interaction base) {
-    const json::object* view = object_at(payload, "view");
+    const json::object* view = object(payload, "view");
     if (view == nullptr) {
         return invalid("view_submission without a view");
     }
@@ -87,13 +83,13 @@ interaction_result read_view_submission(const json::object& payload, interaction
     }
     base.what = interaction::kind::edit_submitted;
     // view.state.values.<block_id>.<action_id>.value: null when the input was left empty.
-    const json::object* state = object_at(*view, "state");
-    const json::object* values = state != nullptr ? object_at(*state, "values") : nullptr;
-    const json::object* block = values != nullptr ? object_at(*values, edit_text_block) : nullptr;
-    const json::object* input = block != nullptr ? object_at(*block, edit_text_action) : nullptr;
+    const json::object* state = object(*view, "state");
+    const json::object* values = state != nullptr ? object(*state, "values") : nullptr;
+    const json::object* block = values != nullptr ? object(*values, edit_text_block) : nullptr;
+    const json::object* input = block != nullptr ? object(*block, edit_text_action) : nullptr;
     if (input != nullptr) {
-        if (const auto* v = input->if_contains("value"); v != nullptr && v->is_string()) {
-            base.text = std::string(v->get_string());
+        if (const auto value = json_fields::string(*input, "value")) {
+            base.text = std::string(*value);
         }
     }
     return {std::move(base), {}};
@@ -137,7 +133,7 @@ interaction_result parse_interaction(std::string_view form_body) {
         return {ignored(type.size() <= 40 ? type : "unknown_type"), {}};
     }
     interaction base;
-    if (const json::object* user = object_at(payload, "user")) {
+    if (const json::object* user = object(payload, "user")) {
         base.user_id = string_at(*user, "id");
     }
     if (base.user_id.empty()) {

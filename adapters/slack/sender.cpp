@@ -1,5 +1,6 @@
 #include "adapters/slack/sender.hpp"
 
+#include "adapters/common/json_fields.hpp"
 #include "adapters/slack/wire.hpp"
 #include "rules/json_text.hpp"
 
@@ -77,20 +78,13 @@ std::string post_message_body(const reply_target& target, std::string_view text)
 }
 
 std::optional<std::string> opened_channel(std::string_view answer_body) {
-    boost::system::error_code ec;
-    const boost::json::value v = boost::json::parse(answer_body, ec);
-    if (ec || !v.is_object()) {
+    const auto parsed = json_fields::parse_object(answer_body);
+    const auto* channel = parsed ? json_fields::object(*parsed, "channel") : nullptr;
+    const auto id = channel != nullptr ? json_fields::string(*channel, "id") : std::nullopt;
+    if (!id || id->empty()) {
         return std::nullopt;
     }
-    const auto* channel = v.get_object().if_contains("channel");
-    if (channel == nullptr || !channel->is_object()) {
-        return std::nullopt;
-    }
-    const auto* id = channel->get_object().if_contains("id");
-    if (id == nullptr || !id->is_string() || id->get_string().empty()) {
-        return std::nullopt;
-    }
-    return std::string(id->get_string());
+    return std::string(*id);
 }
 
 net::awaitable<delivery> web_api_sender::send(const outgoing_reply& reply) {

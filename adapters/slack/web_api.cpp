@@ -1,7 +1,9 @@
 #include "adapters/slack/web_api.hpp"
 
 #include "adapters/common/excerpt.hpp"
+#include "adapters/common/json_fields.hpp"
 #include "adapters/common/retry_after.hpp"
+#include "adapters/common/undelivered.hpp"
 
 #include <boost/json.hpp>
 
@@ -14,8 +16,8 @@ namespace {
 namespace json = boost::json;
 
 std::optional<std::string> string_field(const json::object& o, std::string_view key) {
-    if (const auto* v = o.if_contains(key); v != nullptr && v->is_string()) {
-        return std::string(v->get_string());
+    if (const auto s = json_fields::string(o, key)) {
+        return std::string(*s);
     }
     return std::nullopt;
 }
@@ -35,12 +37,11 @@ bool transient(std::string_view error) {
 } // namespace
 
 std::optional<api_answer> parse_api_answer(std::string_view body) {
-    boost::system::error_code ec;
-    const json::value v = json::parse(body, ec);
-    if (ec || !v.is_object()) {
+    const auto parsed = json_fields::parse_object(body);
+    if (!parsed) {
         return std::nullopt;
     }
-    const json::object& o = v.get_object();
+    const json::object& o = *parsed;
     const auto* ok = o.if_contains("ok");
     if (ok == nullptr || !ok->is_bool()) {
         return std::nullopt;
@@ -54,17 +55,10 @@ std::optional<api_answer> parse_api_answer(std::string_view body) {
 }
 
 delivery classify(const https_result& result, std::chrono::system_clock::time_point now) {
-    delivery d;
     if (!result) {
-        const https_failure& f = result.error();
-        d.what = f.retry_is_safe() ? delivery::outcome::retry : delivery::outcome::unknown;
-        if (f.kind == https_error::invalid_url || f.kind == https_error::invalid_request ||
-            f.kind == https_error::plain_http_refused) {
-            d.what = delivery::outcome::failed;
-        }
-        d.error = f.message;
-        return d;
+        return undelivered(result.error());
     }
+    delivery d;
     const https_response& r = *result;
     const auto answer = parse_api_answer(r.body);
     if (r.status == 429) {

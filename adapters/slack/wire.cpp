@@ -1,5 +1,6 @@
 #include "adapters/slack/wire.hpp"
 
+#include "adapters/common/json_fields.hpp"
 #include "adapters/slack/signing.hpp"
 
 #include <boost/json.hpp>
@@ -14,18 +15,8 @@ namespace json = boost::json;
 
 namespace {
 
-const json::object* object(const json::object& o, std::string_view key) {
-    const json::value* v = o.if_contains(key);
-    return v != nullptr && v->is_object() ? &v->get_object() : nullptr;
-}
-
-std::optional<std::string_view> string(const json::object& o, std::string_view key) {
-    const json::value* v = o.if_contains(key);
-    if (v == nullptr || !v->is_string()) {
-        return std::nullopt;
-    }
-    return std::string_view(v->get_string().data(), v->get_string().size());
-}
+using json_fields::object;
+using json_fields::string;
 
 event_result ignored(event_result r, std::string reason) {
     r.what = event_result::outcome::ignored;
@@ -45,16 +36,15 @@ constexpr std::array<std::string_view, 2> read_subtypes = {"file_share", "thread
 // The bot's user id when not configured: the installation the event is for, as Slack names it
 // in `authorizations` (one entry since 2021), when that is a bot.
 std::string bot_from_authorizations(const json::object& envelope) {
-    const json::value* list = envelope.if_contains("authorizations");
-    if (list == nullptr || !list->is_array()) {
+    const json::array* list = json_fields::array(envelope, "authorizations");
+    if (list == nullptr) {
         return {};
     }
-    for (const json::value& a : list->get_array()) {
+    for (const json::value& a : *list) {
         if (!a.is_object()) {
             continue;
         }
-        const json::value* is_bot = a.get_object().if_contains("is_bot");
-        if (is_bot != nullptr && is_bot->is_bool() && is_bot->get_bool()) {
+        if (json_fields::flag(a.get_object(), "is_bot")) {
             return std::string(string(a.get_object(), "user_id").value_or(""));
         }
     }
@@ -354,10 +344,7 @@ event_result parse_event(std::string_view body,
 
 webhook_result hook_reader::read(const webhook_request& request) const {
     if (request.method != "POST") {
-        webhook_result r;
-        r.what = webhook_result::outcome::method_not_allowed;
-        r.detail = "Slack POSTs its events";
-        return r;
+        return webhook_result::method_not_allowed_because("Slack POSTs its events");
     }
     // The signature first, for every request (url_verification too): nothing unsigned is read.
     const auto problem = verify(signing_secret_, request.header(timestamp_header),

@@ -1,7 +1,7 @@
 #include "adapters/telegram/wire.hpp"
 
-#include "adapters/common/json_fields.hpp"
 #include "adapters/common/excerpt.hpp"
+#include "adapters/common/json_fields.hpp"
 #include "rules/json_text.hpp"
 
 #include <boost/json.hpp>
@@ -275,12 +275,11 @@ std::string send_message_body(const send_message& m) {
 }
 
 std::optional<api_answer> parse_api_answer(std::string_view body) {
-    boost::system::error_code ec;
-    const json::value v = json::parse(body, ec);
-    if (ec || !v.is_object()) {
+    const auto parsed = json_fields::parse_object(body);
+    if (!parsed) {
         return std::nullopt;
     }
-    const json::object& o = v.get_object();
+    const json::object& o = *parsed;
     const json::value* ok = o.if_contains("ok");
     if (ok == nullptr || !ok->is_bool()) {
         return std::nullopt;
@@ -315,17 +314,15 @@ std::string get_updates_body(const get_updates& g) {
 
 poll_answer read_poll_answer(unsigned status, std::string_view body) {
     poll_answer a;
-    boost::system::error_code ec;
-    const json::value v = json::parse(body, ec);
-    const json::object* o = !ec && v.is_object() ? &v.get_object() : nullptr;
-    const json::value* ok = o != nullptr ? o->if_contains("ok") : nullptr;
-    if (ok != nullptr && ok->is_bool() && ok->get_bool() && status >= 200 && status < 300) {
-        const json::value* result = o->if_contains("result");
-        if (result == nullptr || !result->is_array()) {
+    const auto parsed = json_fields::parse_object(body);
+    const json::object* o = parsed ? &*parsed : nullptr;
+    if (o != nullptr && flag(*o, "ok") && status >= 200 && status < 300) {
+        const json::array* result = json_fields::array(*o, "result");
+        if (result == nullptr) {
             a.error = "Telegram's answer has no 'result' array";
             return a;
         }
-        for (const json::value& u : result->get_array()) {
+        for (const json::value& u : *result) {
             polled_update p;
             if (u.is_object()) {
                 p.update_id = integer(u.get_object(), "update_id");
@@ -441,10 +438,7 @@ std::optional<std::string_view> utf16_slice(std::string_view utf8,
 
 webhook_result hook_reader::read(const webhook_request& request) const {
     if (request.method != "POST") {
-        webhook_result r;
-        r.what = webhook_result::outcome::method_not_allowed;
-        r.detail = "telegram webhooks are POSTed";
-        return r;
+        return webhook_result::method_not_allowed_because("telegram webhooks are POSTed");
     }
     const auto problem = check_secret_token(webhook_secret_, request.header(secret_token_header));
     if (problem != signature_problem::none) {

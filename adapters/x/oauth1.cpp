@@ -1,6 +1,7 @@
 #include "adapters/x/oauth1.hpp"
 
 #include "adapters/common/signature.hpp"
+#include "rules/ascii.hpp"
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -19,19 +20,6 @@ bool is_unreserved(unsigned char c) {
            c == '.' || c == '_' || c == '~';
 }
 
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 // Decodes %XX escapes; '+' is a space in form encoding and a plus in header values (RFC 5849
 // §3.5.1 encodes those with percent_encode, which never writes '+').
 std::string percent_decode(std::string_view s, bool plus_is_space) {
@@ -40,9 +28,9 @@ std::string percent_decode(std::string_view s, bool plus_is_space) {
     for (std::size_t i = 0; i < s.size(); ++i) {
         if (s[i] == '+' && plus_is_space) {
             out += ' ';
-        } else if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 &&
-                   hex_value(s[i + 2]) >= 0) {
-            out += static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
+        } else if (s[i] == '%' && i + 2 < s.size() && rules::hex_value(s[i + 1]) >= 0 &&
+                   rules::hex_value(s[i + 2]) >= 0) {
+            out += static_cast<char>(rules::hex_value(s[i + 1]) * 16 + rules::hex_value(s[i + 2]));
             i += 2;
         } else {
             out += s[i];

@@ -2,6 +2,7 @@
 
 #include "adapters/common/excerpt.hpp"
 #include "adapters/common/retry_after.hpp"
+#include "adapters/common/undelivered.hpp"
 #include "adapters/x/wire.hpp"
 
 #include <charconv>
@@ -76,17 +77,10 @@ reply_target target_of(const outgoing_reply& reply) {
 }
 
 delivery classify(const https_result& result, std::chrono::system_clock::time_point now) {
-    delivery d;
     if (!result) {
-        const https_failure& f = result.error();
-        d.what = f.retry_is_safe() ? delivery::outcome::retry : delivery::outcome::unknown;
-        if (f.kind == https_error::invalid_url || f.kind == https_error::invalid_request ||
-            f.kind == https_error::plain_http_refused) {
-            d.what = delivery::outcome::failed;
-        }
-        d.error = f.message;
-        return d;
+        return undelivered(result.error());
     }
+    delivery d;
     const https_response& r = *result;
     const auto answer = parse_api_answer(r.body);
     if (r.status >= 200 && r.status < 300) {

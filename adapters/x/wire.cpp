@@ -1,5 +1,6 @@
 #include "adapters/x/wire.hpp"
 
+#include "adapters/common/json_fields.hpp"
 #include "rules/json_text.hpp"
 #include "rules/time.hpp"
 
@@ -15,43 +16,14 @@ namespace {
 
 namespace json = boost::json;
 
-const json::object* object(const json::object& o, std::string_view key) {
-    const json::value* v = o.if_contains(key);
-    return v != nullptr && v->is_object() ? &v->get_object() : nullptr;
-}
-
-const json::array* array(const json::object& o, std::string_view key) {
-    const json::value* v = o.if_contains(key);
-    return v != nullptr && v->is_array() ? &v->get_array() : nullptr;
-}
-
-std::optional<std::string_view> string(const json::object& o, std::string_view key) {
-    const json::value* v = o.if_contains(key);
-    if (v == nullptr || !v->is_string()) {
-        return std::nullopt;
-    }
-    return std::string_view(v->get_string().data(), v->get_string().size());
-}
-
-std::optional<std::int64_t> integer(const json::object& o, std::string_view key) {
-    const json::value* v = o.if_contains(key);
-    if (v == nullptr) {
-        return std::nullopt;
-    }
-    if (v->is_int64()) {
-        return v->get_int64();
-    }
-    if (v->is_uint64() && v->get_uint64() <= static_cast<std::uint64_t>(INT64_MAX)) {
-        return static_cast<std::int64_t>(v->get_uint64());
-    }
-    return std::nullopt;
-}
+using json_fields::array;
+using json_fields::integer;
+using json_fields::object;
+using json_fields::string;
 
 // X writes some flags as JSON booleans and some as the strings "true"/"false".
 bool flag(const json::object& o, std::string_view key) {
-    const json::value* v = o.if_contains(key);
-    return v != nullptr &&
-           ((v->is_bool() && v->get_bool()) || (v->is_string() && v->get_string() == "true"));
+    return json_fields::flag(o, key) || string(o, key) == "true";
 }
 
 // A whole number written as a string ("1516403560557"), as X writes timestamps in ms.
@@ -574,10 +546,8 @@ webhook_result hook_reader::read(const webhook_request& request) const {
                                            crc_response_body(consumer_secret_, *token));
     }
     if (request.method != "POST") {
-        webhook_result r;
-        r.what = webhook_result::outcome::method_not_allowed;
-        r.detail = "X sends CRC challenges with GET and events with POST";
-        return r;
+        return webhook_result::method_not_allowed_because(
+            "X sends CRC challenges with GET and events with POST");
     }
     const auto problem =
         check_webhook_signature(consumer_secret_, request.header(signature_header), request.body);
@@ -618,12 +588,11 @@ std::string direct_message_body(std::string_view text) {
 }
 
 std::optional<api_answer> parse_api_answer(std::string_view body) {
-    boost::system::error_code ec;
-    const json::value v = json::parse(body, ec);
-    if (ec || !v.is_object()) {
+    const auto parsed = json_fields::parse_object(body);
+    if (!parsed) {
         return std::nullopt;
     }
-    const json::object& o = v.get_object();
+    const json::object& o = *parsed;
     api_answer a;
     if (const json::object* data = object(o, "data")) {
         if (const auto id = string(*data, "id")) {

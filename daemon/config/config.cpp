@@ -1,6 +1,7 @@
 #include "daemon/config/config.hpp"
 
 #include "daemon/config/config_schema.hpp"
+#include "rules/ascii.hpp"
 #include "rules/yaml_reader.hpp"
 
 #include <arpa/inet.h>
@@ -148,15 +149,6 @@ bool is_ipv6(const std::string& s) {
     return inet_pton(AF_INET6, s.c_str(), &address) == 1;
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               const auto lower = [](char c) {
-                   return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-               };
-               return lower(x) == lower(y);
-           });
-}
-
 // Plain http carries tokens and signed bodies in the clear, which is only harmless when the
 // traffic never leaves the machine.
 bool is_loopback(const std::string& host, bool bracketed) {
@@ -165,7 +157,7 @@ bool is_loopback(const std::string& host, bool bracketed) {
         return inet_pton(AF_INET6, host.c_str(), &address) == 1 &&
                std::memcmp(&address, &in6addr_loopback, sizeof address) == 0;
     }
-    if (iequals(host, "localhost")) {
+    if (rules::iequals(host, "localhost")) {
         return true;
     }
     unsigned char bytes[sizeof(in_addr)] = {};

@@ -2,6 +2,8 @@
 // adapters include this (through server.hpp) without paying for Beast's headers.
 #pragma once
 
+#include "rules/ascii.hpp"
+
 #include <functional>
 #include <optional>
 #include <string>
@@ -18,7 +20,7 @@ enum class log_level { debug, info, warn, error };
 using log_fn = std::function<void(log_level, std::string_view)>;
 
 /// True when `a` and `b` are equal ignoring ASCII case (header names, tokens).
-bool iequals(std::string_view a, std::string_view b) noexcept;
+using rules::iequals;
 
 /// An ordered list of header fields; lookup by name is ASCII case-insensitive.
 class http_headers {
@@ -81,7 +83,7 @@ http_response json_response(unsigned status, std::string body);
 http_response json_error(unsigned status, std::string_view code, std::string_view message);
 
 /// Decodes %XX escapes (and '+' as space when `plus_is_space`); nullopt on a malformed escape.
-std::optional<std::string> percent_decode(std::string_view in, bool plus_is_space);
+using rules::percent_decode;
 
 /// Splits a query string ("a=1&b=x%20y") into decoded params; nullopt on a malformed escape.
 std::optional<std::vector<query_param>> parse_query(std::string_view query);

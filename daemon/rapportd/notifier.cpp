@@ -3,6 +3,7 @@
 #include "adapters/common/signature.hpp"
 #include "adapters/generic/sender.hpp"
 #include "daemon/rapportd/async_store.hpp"
+#include "daemon/rapportd/backoff.hpp"
 #include "rules/json_text.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -133,15 +134,10 @@ struct notifier::impl : std::enable_shared_from_this<impl> {
         r.idle = false;
     }
 
-    steady::duration jittered(steady::duration backoff) {
-        const auto spread = std::max<steady::rep>(1, backoff.count() / 2);
-        return backoff - steady::duration{static_cast<steady::rep>(random() % spread)};
-    }
-
     // Sends one event until the receiver takes it or refuses it for good. False when stopping.
     net::awaitable<bool> deliver(receiver& r, const outbox_event& e) {
         const std::string body = notification_body(e, options.public_url);
-        steady::duration backoff = options.first_backoff;
+        retry_backoff backoff(options.first_backoff, options.max_backoff);
         while (!stopping) {
             const auto now = options.now();
             const auto signature = adapters::sign_rapport(r.target.secret, body, now);
@@ -167,11 +163,7 @@ struct notifier::impl : std::enable_shared_from_this<impl> {
             }
             // Retried whether or not it may have arrived: receivers deduplicate by event_id.
             notify("retry", r, &e, d.error);
-            steady::duration pause = jittered(backoff);
-            if (d.retry_after) {
-                pause = std::max<steady::duration>(pause, *d.retry_after);
-            }
-            backoff = std::min(backoff * 2, options.max_backoff);
+            const steady::duration pause = backoff.next(d.retry_after, random);
             co_await wait(r, pause, false);
         }
         co_return false;

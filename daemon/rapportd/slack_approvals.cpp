@@ -2,6 +2,7 @@
 
 #include "adapters/slack/web_api.hpp"
 #include "daemon/rapportd/async_store.hpp"
+#include "daemon/rapportd/backoff.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -200,17 +201,12 @@ struct slack_approvals::impl : std::enable_shared_from_this<impl> {
         s.idle = false;
     }
 
-    steady::duration jittered(steady::duration backoff) {
-        const auto spread = std::max<steady::rep>(1, backoff.count() / 2);
-        return backoff - steady::duration{static_cast<steady::rep>(random() % spread)};
-    }
-
     // Calls `method` until Slack takes it or refuses it for good; nullopt when stopping.
     net::awaitable<std::optional<adapters::delivery>> call(surface_state& s,
                                                            const outbox_event& e,
                                                            std::string method,
                                                            std::string body) {
-        steady::duration backoff = options.first_backoff;
+        retry_backoff backoff(options.first_backoff, options.max_backoff);
         while (!stopping) {
             const adapters::https_result result = co_await s.api.call(method, body);
             if (stopping) {
@@ -224,11 +220,7 @@ struct slack_approvals::impl : std::enable_shared_from_this<impl> {
             // Unknown outcomes are tried again too: a card shown twice is better than a
             // draft nobody sees.
             notify("retry", s, &e, method + ": " + d.error);
-            steady::duration pause = jittered(backoff);
-            if (d.retry_after) {
-                pause = std::max<steady::duration>(pause, *d.retry_after);
-            }
-            backoff = std::min(backoff * 2, options.max_backoff);
+            const steady::duration pause = backoff.next(d.retry_after, random);
             co_await wait(s, pause, false);
         }
         co_return std::nullopt;

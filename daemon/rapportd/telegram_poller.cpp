@@ -3,6 +3,7 @@
 #include "adapters/common/excerpt.hpp"
 #include "adapters/telegram/sender.hpp"
 #include "daemon/rapportd/async_store.hpp"
+#include "daemon/rapportd/backoff.hpp"
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -99,11 +100,6 @@ struct telegram_poller::impl : std::enable_shared_from_this<impl> {
 
     std::string safe(std::string text) const {
         return adapters::without_secret(std::move(text), account.bot_token, "<bot_token>");
-    }
-
-    steady::duration jittered(steady::duration backoff) {
-        const auto spread = std::max<steady::rep>(1, backoff.count() / 2);
-        return backoff - steady::duration{static_cast<steady::rep>(random() % spread)};
     }
 
     net::awaitable<void> pause(steady::duration how_long) {
@@ -214,7 +210,7 @@ struct telegram_poller::impl : std::enable_shared_from_this<impl> {
         }
         if (!result) {
             set_connected(false);
-            const auto wait = jittered(backoff);
+            const auto wait = jittered(backoff, random);
             backoff = std::min(backoff * 2, options.max_backoff);
             log->warn("telegram_poll_failed account={} error=\"{}\" retry_in_ms={}", account.id,
                       safe(result.error().message), milliseconds(wait));
@@ -228,7 +224,7 @@ struct telegram_poller::impl : std::enable_shared_from_this<impl> {
             const bool empty = answer.updates.empty();
             const bool all_stored = co_await take(std::move(answer.updates));
             if (!all_stored) {
-                const auto wait = jittered(backoff);
+                const auto wait = jittered(backoff, random);
                 backoff = std::min(backoff * 2, options.max_backoff);
                 co_return wait;
             }
@@ -238,7 +234,7 @@ struct telegram_poller::impl : std::enable_shared_from_this<impl> {
         }
         set_connected(false);
         const std::string error = safe(answer.error);
-        steady::duration wait = jittered(backoff);
+        steady::duration wait = jittered(backoff, random);
         switch (answer.what) {
             case outcome::rate_limited:
                 wait = std::max<steady::duration>(
@@ -296,7 +292,7 @@ struct telegram_poller::impl : std::enable_shared_from_this<impl> {
             // only makes duplicates; but guessing is no better than waiting for the store.
             log->error("telegram_offset_read_failed account={} error=\"{}\"", account.id,
                        saved.error);
-            co_await pause(jittered(backoff));
+            co_await pause(jittered(backoff, random));
             backoff = std::min(backoff * 2, options.max_backoff);
         }
         log->info("telegram_polling account={} offset={}", account.id,

@@ -35,13 +35,12 @@
 #include "adapters/common/https_client.hpp"
 #include "adapters/common/signature.hpp"
 #include "daemon/http/server.hpp"
+#include "tests/fakes/fake_server.hpp"
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
 #include <boost/json.hpp>
 
 #include <chrono>
-#include <csignal>
 #include <cstdint>
 #include <cstdlib>
 #include <fstream>
@@ -157,12 +156,7 @@ public:
         : client_(std::move(executor)), settings_(std::move(s)) {}
 
     http::router routes() {
-        using member = net::awaitable<http_response> (fake::*)(http_request, route_params);
-        const auto bind = [this](member m) {
-            return [this, m](http_request request, route_params params) {
-                return (this->*m)(std::move(request), std::move(params));
-            };
-        };
+        const auto bind = fakes::member_routes(this);
         http::router r;
         r.add("POST", "/{version}/{id}/{edge}", bind(&fake::graph));
         r.add("GET", "/_fake/sent", bind(&fake::sent));
@@ -450,11 +444,6 @@ private:
     std::vector<call> calls_;
 };
 
-std::string from_env(const char* name) {
-    const char* value = std::getenv(name);
-    return value != nullptr ? value : "";
-}
-
 } // namespace
 
 int main(int argc, char** argv) {
@@ -466,13 +455,13 @@ int main(int argc, char** argv) {
         if (arg == "--port" && has_value) {
             port = static_cast<std::uint16_t>(std::atoi(argv[++i]));
         } else if (arg == "--token-env" && has_value) {
-            settings.page_token = from_env(argv[++i]);
+            settings.page_token = fakes::env_value(argv[++i]);
         } else if (arg == "--whatsapp-token-env" && has_value) {
-            settings.whatsapp_token = from_env(argv[++i]);
+            settings.whatsapp_token = fakes::env_value(argv[++i]);
         } else if (arg == "--app-secret-env" && has_value) {
-            settings.app_secret = from_env(argv[++i]);
+            settings.app_secret = fakes::env_value(argv[++i]);
         } else if (arg == "--verify-token-env" && has_value) {
-            settings.verify_token = from_env(argv[++i]);
+            settings.verify_token = fakes::env_value(argv[++i]);
         } else if (arg == "--fixtures" && has_value) {
             settings.fixtures = argv[++i];
         } else if (arg == "--quiet") {
@@ -489,17 +478,5 @@ int main(int argc, char** argv) {
     }
     net::io_context ioc;
     fake state(ioc.get_executor(), std::move(settings));
-    http::server_options options;
-    options.port = port;
-    options.stop_timeout = std::chrono::seconds(1);
-    http::http_server server(ioc, state.routes(), options);
-    const std::uint16_t bound = server.start();
-    std::cerr << "listening port=" << bound << std::endl;
-    net::signal_set signals(ioc, SIGTERM, SIGINT);
-    signals.async_wait([&](const boost::system::error_code&, int) {
-        server.on_stopped([&] { ioc.stop(); });
-        server.stop();
-    });
-    ioc.run();
-    return 0;
+    return fakes::serve(ioc, state.routes(), port);
 }

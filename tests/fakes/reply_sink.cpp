@@ -17,15 +17,14 @@
 //                            first and the last arrived (0 before the first)
 #include "adapters/common/signature.hpp"
 #include "daemon/http/server.hpp"
+#include "tests/fakes/fake_server.hpp"
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/json.hpp>
 
 #include <chrono>
-#include <csignal>
 #include <cstdint>
 #include <cstdlib>
 #include <iostream>
@@ -78,12 +77,7 @@ public:
     }
 
     http::router routes() {
-        using member = net::awaitable<http_response> (sink::*)(http_request, route_params);
-        const auto bind = [this](member m) {
-            return [this, m](http_request request, route_params params) {
-                return (this->*m)(std::move(request), std::move(params));
-            };
-        };
+        const auto bind = fakes::member_routes(this);
         http::router r;
         r.add("POST", "/replies", bind(&sink::reply));
         r.add("POST", "/notify", bind(&sink::notification));
@@ -274,11 +268,9 @@ int main(int argc, char** argv) {
         if (arg == "--port" && i + 1 < argc) {
             port = static_cast<std::uint16_t>(std::atoi(argv[++i]));
         } else if (arg == "--secret-env" && i + 1 < argc) {
-            const char* value = std::getenv(argv[++i]);
-            secret = value != nullptr ? value : "";
+            secret = fakes::env_value(argv[++i]);
         } else if (arg == "--notify-secret-env" && i + 1 < argc) {
-            const char* value = std::getenv(argv[++i]);
-            notify_secret = value != nullptr ? value : "";
+            notify_secret = fakes::env_value(argv[++i]);
         } else if (arg == "--quiet") {
             quiet = true;
         } else {
@@ -289,17 +281,5 @@ int main(int argc, char** argv) {
     }
     net::io_context ioc;
     sink state(secret, notify_secret, quiet);
-    http::server_options options;
-    options.port = port;
-    options.stop_timeout = std::chrono::seconds(1);
-    http::http_server server(ioc, state.routes(), options);
-    const std::uint16_t bound = server.start();
-    std::cerr << "listening port=" << bound << std::endl;
-    net::signal_set signals(ioc, SIGTERM, SIGINT);
-    signals.async_wait([&](const boost::system::error_code&, int) {
-        server.on_stopped([&] { ioc.stop(); });
-        server.stop();
-    });
-    ioc.run();
-    return 0;
+    return fakes::serve(ioc, state.routes(), port);
 }

@@ -49,13 +49,12 @@
 #include "adapters/common/https_client.hpp"
 #include "adapters/common/signature.hpp"
 #include "daemon/http/server.hpp"
+#include "tests/fakes/fake_server.hpp"
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
 #include <boost/json.hpp>
 
 #include <chrono>
-#include <csignal>
 #include <cstdint>
 #include <cstdlib>
 #include <fstream>
@@ -200,12 +199,7 @@ public:
     fake(settings s, net::any_io_executor executor) : settings_(std::move(s)), client_(executor) {}
 
     http::router routes() {
-        using member = net::awaitable<http_response> (fake::*)(http_request, route_params);
-        const auto bind = [this](member m) {
-            return [this, m](http_request request, route_params params) {
-                return (this->*m)(std::move(request), std::move(params));
-            };
-        };
+        const auto bind = fakes::member_routes(this);
         http::router r;
         r.add("POST", "/api/{method}", bind(&fake::api));
         r.add("POST", "/actions/{team}/{id}/{token}", bind(&fake::respond));
@@ -686,11 +680,6 @@ private:
     std::vector<call> calls_;
 };
 
-const char* env_value(const char* name) {
-    const char* value = std::getenv(name);
-    return value != nullptr ? value : "";
-}
-
 } // namespace
 
 int main(int argc, char** argv) {
@@ -702,9 +691,9 @@ int main(int argc, char** argv) {
         if (arg == "--port" && has_value) {
             port = static_cast<std::uint16_t>(std::atoi(argv[++i]));
         } else if (arg == "--token-env" && has_value) {
-            settings.token = env_value(argv[++i]);
+            settings.token = fakes::env_value(argv[++i]);
         } else if (arg == "--signing-secret-env" && has_value) {
-            settings.signing_secret = env_value(argv[++i]);
+            settings.signing_secret = fakes::env_value(argv[++i]);
         } else if (arg == "--bot-user-id" && has_value) {
             settings.bot_user_id = argv[++i];
         } else if (arg == "--fixtures" && has_value) {
@@ -720,17 +709,5 @@ int main(int argc, char** argv) {
     }
     net::io_context ioc;
     fake state(settings, ioc.get_executor());
-    http::server_options options;
-    options.port = port;
-    options.stop_timeout = std::chrono::seconds(1);
-    http::http_server server(ioc, state.routes(), options);
-    const std::uint16_t bound = server.start();
-    std::cerr << "listening port=" << bound << std::endl;
-    net::signal_set signals(ioc, SIGTERM, SIGINT);
-    signals.async_wait([&](const boost::system::error_code&, int) {
-        server.on_stopped([&] { ioc.stop(); });
-        server.stop();
-    });
-    ioc.run();
-    return 0;
+    return fakes::serve(ioc, state.routes(), port);
 }

@@ -34,16 +34,15 @@
 //                                      "retry_after": 1, "description": "...",
 //                                      "migrate_to_chat_id": -100..., "count": 1}
 #include "daemon/http/server.hpp"
+#include "tests/fakes/fake_server.hpp"
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/json.hpp>
 
 #include <algorithm>
 #include <chrono>
-#include <csignal>
 #include <cstdint>
 #include <cstdlib>
 #include <deque>
@@ -109,12 +108,7 @@ public:
         : token_(std::move(token)), quiet_(quiet), batch_limit_(batch_limit) {}
 
     http::router routes() {
-        using member = net::awaitable<http_response> (fake::*)(http_request, route_params);
-        const auto bind = [this](member m) {
-            return [this, m](http_request request, route_params params) {
-                return (this->*m)(std::move(request), std::move(params));
-            };
-        };
+        const auto bind = fakes::member_routes(this);
         http::router r;
         r.add("POST", "/{bot}/{method}", bind(&fake::api));
         r.add("GET", "/{bot}/{method}", bind(&fake::api));
@@ -481,8 +475,7 @@ int main(int argc, char** argv) {
         if (arg == "--port" && i + 1 < argc) {
             port = static_cast<std::uint16_t>(std::atoi(argv[++i]));
         } else if (arg == "--token-env" && i + 1 < argc) {
-            const char* value = std::getenv(argv[++i]);
-            token = value != nullptr ? value : "";
+            token = fakes::env_value(argv[++i]);
         } else if (arg == "--batch-limit" && i + 1 < argc) {
             batch_limit = static_cast<std::size_t>(std::max(1, std::atoi(argv[++i])));
         } else if (arg == "--quiet") {
@@ -496,17 +489,5 @@ int main(int argc, char** argv) {
     }
     net::io_context ioc;
     fake state(token, quiet, batch_limit);
-    http::server_options options;
-    options.port = port;
-    options.stop_timeout = std::chrono::seconds(1);
-    http::http_server server(ioc, state.routes(), options);
-    const std::uint16_t bound = server.start();
-    std::cerr << "listening port=" << bound << std::endl;
-    net::signal_set signals(ioc, SIGTERM, SIGINT);
-    signals.async_wait([&](const boost::system::error_code&, int) {
-        server.on_stopped([&] { ioc.stop(); });
-        server.stop();
-    });
-    ioc.run();
-    return 0;
+    return fakes::serve(ioc, state.routes(), port);
 }

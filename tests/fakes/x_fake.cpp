@@ -30,13 +30,12 @@
 #include "adapters/x/oauth1.hpp"
 #include "adapters/x/wire.hpp"
 #include "daemon/http/server.hpp"
+#include "tests/fakes/fake_server.hpp"
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
 #include <boost/json.hpp>
 
 #include <chrono>
-#include <csignal>
 #include <cstdint>
 #include <cstdlib>
 #include <fstream>
@@ -107,12 +106,7 @@ public:
           crc_client_(std::move(crc_client)) {}
 
     http::router routes() {
-        using member = net::awaitable<http_response> (fake::*)(http_request, route_params);
-        const auto bind = [this](member m) {
-            return [this, m](http_request request, route_params params) {
-                return (this->*m)(std::move(request), std::move(params));
-            };
-        };
+        const auto bind = fakes::member_routes(this);
         http::router r;
         r.add("POST", "/2/tweets", bind(&fake::api));
         r.add("POST", "/2/dm_conversations/with/{participant}/messages", bind(&fake::api));
@@ -464,11 +458,6 @@ private:
     std::vector<call> calls_;
 };
 
-std::string from_env(const char* name) {
-    const char* value = std::getenv(name);
-    return value != nullptr ? value : "";
-}
-
 } // namespace
 
 int main(int argc, char** argv) {
@@ -482,13 +471,13 @@ int main(int argc, char** argv) {
         if (arg == "--port" && has_value) {
             port = static_cast<std::uint16_t>(std::atoi(argv[++i]));
         } else if (arg == "--consumer-key-env" && has_value) {
-            credentials.consumer_key = from_env(argv[++i]);
+            credentials.consumer_key = fakes::env_value(argv[++i]);
         } else if (arg == "--consumer-secret-env" && has_value) {
-            credentials.consumer_secret = from_env(argv[++i]);
+            credentials.consumer_secret = fakes::env_value(argv[++i]);
         } else if (arg == "--token-env" && has_value) {
-            credentials.token = from_env(argv[++i]);
+            credentials.token = fakes::env_value(argv[++i]);
         } else if (arg == "--token-secret-env" && has_value) {
-            credentials.token_secret = from_env(argv[++i]);
+            credentials.token_secret = fakes::env_value(argv[++i]);
         } else if (arg == "--fixtures" && has_value) {
             fixtures = argv[++i];
         } else if (arg == "--quiet") {
@@ -506,17 +495,5 @@ int main(int argc, char** argv) {
     crc_options.request_timeout = std::chrono::seconds(3);
     fake state(std::move(credentials), fixtures, quiet, adapters::https_client(ioc.get_executor()),
                adapters::https_client(ioc.get_executor(), crc_options));
-    http::server_options options;
-    options.port = port;
-    options.stop_timeout = std::chrono::seconds(1);
-    http::http_server server(ioc, state.routes(), options);
-    const std::uint16_t bound = server.start();
-    std::cerr << "listening port=" << bound << std::endl;
-    net::signal_set signals(ioc, SIGTERM, SIGINT);
-    signals.async_wait([&](const boost::system::error_code&, int) {
-        server.on_stopped([&] { ioc.stop(); });
-        server.stop();
-    });
-    ioc.run();
-    return 0;
+    return fakes::serve(ioc, state.routes(), port);
 }

@@ -44,7 +44,7 @@ TEST(generic_sender, 429_and_5xx_are_retried_with_their_retry_after) {
     EXPECT_EQ(d.what, outcome::retry);
     EXPECT_FALSE(d.retry_after);
     d = classify(answered(502, "", {{"Retry-After", "soon"}}), now);
-    EXPECT_FALSE(d.retry_after);  // unreadable: the dispatcher's own backoff applies
+    EXPECT_FALSE(d.retry_after); // unreadable: the dispatcher's own backoff applies
 }
 
 TEST(generic_sender, other_statuses_fail_with_what_the_receiver_said) {

@@ -2,24 +2,22 @@
 // and how the Graph API's answers become deliveries (PLATFORMS.md §5d-§5f;
 // adapters/meta/sender.hpp).
 #include "adapters/meta/sender.hpp"
+#include "tests/support/scripted_server.hpp"
 
 #include <gtest/gtest.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/read.hpp>
-#include <boost/asio/read_until.hpp>
-#include <boost/asio/write.hpp>
 #include <boost/json.hpp>
 
 #include <exception>
-#include <thread>
 
 namespace rapport::adapters::meta {
 namespace {
 
 using namespace std::chrono_literals;
 using outcome = delivery::outcome;
+using testing::one_shot_server;
 
 // The fixtures' messages were written at 10:01 on 22 Nov 2026.
 const auto written = std::chrono::sys_days{std::chrono::year{2026} / 11 / 22} + 10h + 1min;
@@ -282,51 +280,6 @@ TEST(meta_sender, other_refusals_fail_with_metas_message) {
     EXPECT_EQ(d.what, outcome::failed);
     EXPECT_EQ(d.error, "Meta answered 404");
 }
-
-// A one-request HTTP server on 127.0.0.1 in a thread: keeps what it read, answers `answer`.
-class one_shot_server {
-public:
-    explicit one_shot_server(std::string answer)
-        : acceptor_(ioc_, {net::ip::make_address("127.0.0.1"), 0}), answer_(std::move(answer)) {
-        thread_ = std::thread([this] {
-            try {
-                net::ip::tcp::socket socket(ioc_);
-                acceptor_.accept(socket);
-                std::string data;
-                auto buffer = net::dynamic_buffer(data);
-                const std::size_t head = net::read_until(socket, buffer, "\r\n\r\n");
-                const auto at = data.find("Content-Length: ");
-                const std::size_t length =
-                    at == std::string::npos ? 0 : std::stoul(data.substr(at + 16));
-                boost::system::error_code ec;
-                if (data.size() < head + length) {
-                    net::read(socket, buffer, net::transfer_exactly(head + length - data.size()),
-                              ec);
-                }
-                request_ = data;
-                net::write(socket, net::buffer(answer_), ec);
-            } catch (const std::exception&) {
-            }
-        });
-    }
-    ~one_shot_server() {
-        if (thread_.joinable()) {
-            thread_.join();
-        }
-    }
-    std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
-    std::string request() {
-        thread_.join();
-        return request_;
-    }
-
-private:
-    net::io_context ioc_;
-    net::ip::tcp::acceptor acceptor_;
-    std::string answer_;
-    std::string request_;
-    std::thread thread_;
-};
 
 delivery send_with(const std::string& base_url,
                    const outgoing_reply& reply,

@@ -2,17 +2,14 @@
 // public and a private reply (PLATFORMS.md §1e; adapters/slack/sender.hpp). Web API answers
 // themselves are read by classify(), tested in slack_signing_test.cpp.
 #include "adapters/slack/sender.hpp"
+#include "tests/support/scripted_server.hpp"
 
 #include <gtest/gtest.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/read.hpp>
-#include <boost/asio/read_until.hpp>
-#include <boost/asio/write.hpp>
 
 #include <exception>
-#include <thread>
 
 namespace rapport::adapters::slack {
 namespace {
@@ -94,58 +91,21 @@ TEST(slack_sender, reads_the_opened_dm) {
     EXPECT_FALSE(opened_channel("nope"));
 }
 
-// An HTTP server on 127.0.0.1 in a thread answering one request per answer given, in order,
-// one connection each (https_client closes after each response); keeps what it read.
-class scripted_server {
+// Slack's answers to the calls a test expects, in order, each a 200 with a JSON body.
+class scripted_server : public testing::scripted_server {
 public:
-    explicit scripted_server(std::vector<std::string> bodies)
-        : acceptor_(ioc_, {net::ip::make_address("127.0.0.1"), 0}), bodies_(std::move(bodies)) {
-        thread_ = std::thread([this] {
-            for (const auto& body : bodies_) {
-                try {
-                    net::ip::tcp::socket socket(ioc_);
-                    acceptor_.accept(socket);
-                    std::string data;
-                    auto buffer = net::dynamic_buffer(data);
-                    const std::size_t head = net::read_until(socket, buffer, "\r\n\r\n");
-                    const auto at = data.find("Content-Length: ");
-                    const std::size_t length =
-                        at == std::string::npos ? 0 : std::stoul(data.substr(at + 16));
-                    boost::system::error_code ec;
-                    if (data.size() < head + length) {
-                        net::read(socket, buffer,
-                                  net::transfer_exactly(head + length - data.size()), ec);
-                    }
-                    requests_.push_back(data);
-                    const std::string answer =
-                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
-                        std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
-                    net::write(socket, net::buffer(answer), ec);
-                } catch (const std::exception&) {
-                    return;
-                }
-            }
-        });
-    }
-    ~scripted_server() {
-        if (thread_.joinable()) {
-            thread_.join();
-        }
-    }
-    std::string base_url() const {
-        return "http://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port()) + "/api";
-    }
-    std::vector<std::string> requests() {
-        thread_.join();
-        return requests_;
-    }
+    explicit scripted_server(const std::vector<std::string>& bodies)
+        : testing::scripted_server(answers(bodies)) {}
+    std::string base_url() const { return "http://127.0.0.1:" + std::to_string(port()) + "/api"; }
 
 private:
-    net::io_context ioc_;
-    net::ip::tcp::acceptor acceptor_;
-    std::vector<std::string> bodies_;
-    std::vector<std::string> requests_;
-    std::thread thread_;
+    static std::vector<std::string> answers(const std::vector<std::string>& bodies) {
+        std::vector<std::string> out;
+        for (const auto& body : bodies) {
+            out.push_back(testing::json_answer(body));
+        }
+        return out;
+    }
 };
 
 delivery send_with(const std::string& base_url, const outgoing_reply& reply) {

@@ -1,23 +1,21 @@
 // Telegram's way out: where a reply goes, the sendMessage request, and how the Bot API's answers
 // become deliveries (PLATFORMS.md §6e, §6f; adapters/telegram/sender.hpp).
 #include "adapters/telegram/sender.hpp"
+#include "tests/support/scripted_server.hpp"
 
 #include <gtest/gtest.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/read.hpp>
-#include <boost/asio/read_until.hpp>
-#include <boost/asio/write.hpp>
 
 #include <exception>
-#include <thread>
 
 namespace rapport::adapters::telegram {
 namespace {
 
 using namespace std::chrono_literals;
 using outcome = delivery::outcome;
+using testing::one_shot_server;
 
 const auto now = std::chrono::sys_days{std::chrono::year{2026} / 11 / 24} + 10h;
 constexpr const char* token = "7000000001:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw";
@@ -172,51 +170,6 @@ TEST(telegram_sender, no_connection_retries_and_an_unanswered_request_is_unknown
                  now);
     EXPECT_EQ(d.what, outcome::failed);
 }
-
-// A one-request HTTP server on 127.0.0.1 in a thread: keeps what it read, answers `answer`.
-class one_shot_server {
-public:
-    explicit one_shot_server(std::string answer)
-        : acceptor_(ioc_, {net::ip::make_address("127.0.0.1"), 0}), answer_(std::move(answer)) {
-        thread_ = std::thread([this] {
-            try {
-                net::ip::tcp::socket socket(ioc_);
-                acceptor_.accept(socket);
-                std::string data;
-                auto buffer = net::dynamic_buffer(data);
-                const std::size_t head = net::read_until(socket, buffer, "\r\n\r\n");
-                const auto at = data.find("Content-Length: ");
-                const std::size_t length =
-                    at == std::string::npos ? 0 : std::stoul(data.substr(at + 16));
-                boost::system::error_code ec;
-                if (data.size() < head + length) {
-                    net::read(socket, buffer, net::transfer_exactly(head + length - data.size()),
-                              ec);
-                }
-                request_ = data;
-                net::write(socket, net::buffer(answer_), ec);
-            } catch (const std::exception&) {
-            }
-        });
-    }
-    ~one_shot_server() {
-        if (thread_.joinable()) {
-            thread_.join();
-        }
-    }
-    std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
-    std::string request() {
-        thread_.join();
-        return request_;
-    }
-
-private:
-    net::io_context ioc_;
-    net::ip::tcp::acceptor acceptor_;
-    std::string answer_;
-    std::string request_;
-    std::thread thread_;
-};
 
 delivery send_with(const std::string& base_url, const outgoing_reply& reply) {
     net::io_context ioc;
