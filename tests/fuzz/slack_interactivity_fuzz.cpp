@@ -63,10 +63,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             // The reference reads back as it was written.
             std::string id;
             int version = 0;
-            rapport::fuzz::check(parse_draft_reference(button_value(i.draft_id, i.version), id,
-                                                       version) &&
-                                     id == i.draft_id && version == i.version,
-                                 "a draft reference round-trips");
+            rapport::fuzz::check(
+                parse_draft_reference(button_value(i.draft_id, i.version), id, version) &&
+                    id == i.draft_id && version == i.version,
+                "a draft reference round-trips");
             // Whatever was typed makes a valid private answer.
             boost::system::error_code ec;
             (void)boost::json::parse(ephemeral_body(i.text.value_or(i.draft_id)), ec);
