@@ -510,15 +510,14 @@ net::awaitable<http_response> daemon_state::hook(http_request request, route_par
             co_return answer;
         }
         case outcome::rejected:
+        case outcome::forbidden: {
+            const bool forbidden = read.what == outcome::forbidden;
             rejected_total_->with({account_id, read.reason}).increment();
             log_->warn("webhook_rejected account={} reason={} remote={}", account_id, read.reason,
                        request.remote_address);
-            co_return json_error(401, "unauthorized", read.detail);
-        case outcome::forbidden:
-            rejected_total_->with({account_id, read.reason}).increment();
-            log_->warn("webhook_rejected account={} reason={} remote={}", account_id, read.reason,
-                       request.remote_address);
-            co_return json_error(403, "forbidden", read.detail);
+            co_return json_error(forbidden ? 403 : 401, forbidden ? "forbidden" : "unauthorized",
+                                 read.detail);
+        }
         case outcome::invalid:
             rejected_total_->with({account_id, "bad_request"}).increment();
             co_return json_error(400, "bad_request", read.detail);
