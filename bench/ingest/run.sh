@@ -58,9 +58,11 @@ accounts:
   - {id: bench, platform: generic, secret: bench-hmac, reply_url: "http://127.0.0.1:9/r"}
   - {id: kestrel-site, platform: generic, secret: bench-hmac, reply_url: "http://127.0.0.1:9/r"}
   - {id: kestrel-mastodon, platform: mastodon}
-  - {id: kestrel-x, platform: x}
+  - {id: kestrel-x, platform: x, consumer_key: x-key, consumer_secret: x-key, access_token: x-key,
+     access_token_secret: x-key, user_id: "1", api_base_url: "http://127.0.0.1:9/x"}
 CONF
 export RAPPORT_SECRET_BENCH_HMAC=bench-secret RAPPORT_SECRET_BENCH_TOKEN=bench-token
+export RAPPORT_SECRET_X_KEY=unused-x-credential
 build/release/daemon/rapportd/rapportd --config "$work/rapport.yaml" 2>"$work/rapportd.log" &
 echo $! > "$work/rapportd.pid"
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$rapportd_port/readyz" >/dev/null && break; sleep 0.1; done
