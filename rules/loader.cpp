@@ -14,9 +14,9 @@ namespace rapport::rules {
 
 std::map<std::string, length_limit, std::less<>> default_length_limits() {
     return {
-        {"x", {280, length_limit::unit::code_points}},
+        {"x", {280, length_limit::unit::x_weighted}},
         {"bluesky", {300, length_limit::unit::graphemes}},
-        {"mastodon", {500, length_limit::unit::code_points}},
+        {"mastodon", {500, length_limit::unit::mastodon_characters}},
         {"telegram", {telegram_max_text_length, length_limit::unit::utf16_code_units}},
     };
 }
@@ -27,6 +27,10 @@ std::size_t length_limit::length_of(std::string_view text) const {
             return count_graphemes(text);
         case unit::utf16_code_units:
             return count_utf16_units(text);
+        case unit::x_weighted:
+            return count_x_weighted(text);
+        case unit::mastodon_characters:
+            return count_mastodon_characters(text);
         case unit::code_points:
             break;
     }
@@ -39,6 +43,9 @@ std::string_view length_limit::unit_name() const {
             return "graphemes";
         case unit::utf16_code_units:
             return "UTF-16 code units";
+        case unit::x_weighted:
+            return "weighted characters";
+        case unit::mastodon_characters:
         case unit::code_points:
             break;
     }

@@ -156,13 +156,14 @@ inline constexpr std::size_t telegram_max_text_length = 4096;
 
 /// How long a draft may be on one platform, in the unit that platform counts.
 struct length_limit {
-    enum class unit { code_points, graphemes, utf16_code_units };
+    enum class unit { code_points, graphemes, utf16_code_units, x_weighted, mastodon_characters };
     std::size_t max = 0;
     length_limit::unit counted_in = unit::code_points;
 
     /// The length of `text` in this limit's unit.
     [[nodiscard]] std::size_t length_of(std::string_view text) const;
-    /// The unit's name for people, plural: "characters", "graphemes", "UTF-16 code units".
+    /// The unit's name for people, plural: "characters", "graphemes", "UTF-16 code units",
+    /// "weighted characters".
     [[nodiscard]] std::string_view unit_name() const;
 };
 

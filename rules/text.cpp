@@ -6,7 +6,9 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdlib>
 #include <cstring>
+#include <span>
 
 namespace rapport::rules {
 namespace {
@@ -452,6 +454,434 @@ std::size_t fold_code_points(std::string_view utf8, std::vector<utf8proc_int32_t
     return used;
 }
 
+// ---- what a platform counts ----
+
+bool is_ascii_alnum(char32_t c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+bool is_ascii_alpha(char32_t c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+// A letter, mark or digit beyond ASCII: what an internationalised host name is made of.
+bool is_non_ascii_word(char32_t c) {
+    if (c < 0x80) {
+        return false;
+    }
+    const auto category = utf8proc_category(static_cast<utf8proc_int32_t>(c));
+    return category >= UTF8PROC_CATEGORY_LU && category <= UTF8PROC_CATEGORY_NO;
+}
+
+// The code points of `s`; an invalid byte becomes U+FFFD.
+std::vector<char32_t> code_points_of(std::string_view s) {
+    std::vector<char32_t> out;
+    out.reserve(s.size());
+    const unsigned char* p = bytes_of(s);
+    const unsigned char* const end = p + s.size();
+    while (p < end) {
+        char32_t c = 0;
+        const std::size_t len = decode(p, end, c);
+        out.push_back(len == 0 ? char32_t{0xFFFD} : c);
+        p += len == 0 ? 1 : len;
+    }
+    return out;
+}
+
+// Length of `label` in Punycode (RFC 3492), without the "xn--" prefix: a host name's label
+// may be 63 bytes on the wire, and that is the length that counts.
+std::size_t punycode_length(std::span<const char32_t> label) {
+    constexpr std::uint64_t base = 36;
+    constexpr std::uint64_t tmin = 1;
+    constexpr std::uint64_t tmax = 26;
+    const auto adapt = [](std::uint64_t delta, std::uint64_t points, bool first) {
+        delta = first ? delta / 700 : delta / 2;
+        delta += delta / points;
+        std::uint64_t k = 0;
+        while (delta > ((base - tmin) * tmax) / 2) {
+            delta /= base - tmin;
+            k += base;
+        }
+        return k + (base - tmin + 1) * delta / (delta + 38);
+    };
+    const auto basic = static_cast<std::size_t>(
+        std::count_if(label.begin(), label.end(), [](char32_t c) { return c < 0x80; }));
+    std::size_t out = basic + (basic > 0 ? 1 : 0);
+    std::uint64_t n = 0x80;
+    std::uint64_t delta = 0;
+    std::uint64_t bias = 72;
+    std::size_t handled = basic;
+    while (handled < label.size()) {
+        std::uint64_t m = UINT64_MAX;
+        for (const char32_t c : label) {
+            if (c >= n && c < m) {
+                m = c;
+            }
+        }
+        delta += (m - n) * (handled + 1);
+        n = m;
+        for (const char32_t c : label) {
+            if (c < n) {
+                ++delta;
+            } else if (c == n) {
+                std::uint64_t q = delta;
+                for (std::uint64_t k = base;; k += base) {
+                    const std::uint64_t t = k <= bias ? tmin : k >= bias + tmax ? tmax : k - bias;
+                    if (q < t) {
+                        break;
+                    }
+                    ++out;
+                    q = (q - t) / (base - t);
+                }
+                ++out;
+                bias = adapt(delta, handled + 1, handled == basic);
+                delta = 0;
+                ++handled;
+            }
+        }
+        ++delta;
+        ++n;
+    }
+    return out;
+}
+
+// Generic top-level domains that X links without "https://" in front. Two-letter (country)
+// domains are recognised by their length; the hundreds of newer generic ones are not listed,
+// so such a link written without its scheme counts as its text.
+constexpr std::array<std::string_view, 61> bare_link_tlds{
+    "aero",    "agency",    "app",    "art",     "asia",   "biz",     "blog",   "cat",     "center",
+    "club",    "cloud",     "com",    "company", "coop",   "design",  "dev",    "digital", "edu",
+    "email",   "fun",       "global", "gov",     "guide",  "inc",     "info",   "int",     "jobs",
+    "life",    "link",      "live",   "media",   "mil",    "mobi",    "museum", "name",    "net",
+    "network", "news",      "online", "org",     "page",   "photo",   "pro",    "shop",    "site",
+    "social",  "solutions", "space",  "store",   "studio", "systems", "team",   "tech",    "tel",
+    "today",   "tools",     "travel", "website", "works",  "world",   "xyz",
+};
+
+bool is_listed_tld(std::span<const char32_t> tld) {
+    std::string lower;
+    for (const char32_t c : tld) {
+        if (!is_ascii_alpha(c)) {
+            return false;
+        }
+        lower.push_back(ascii_lower(static_cast<char>(c)));
+    }
+    return std::find(bare_link_tlds.begin(), bare_link_tlds.end(), lower) != bare_link_tlds.end();
+}
+
+// How many code points of `t` from `start` are a host name, 0 if none is: labels of letters,
+// digits, `-` and `_` joined by dots, each at most 63 bytes as sent (Punycode for a
+// non-ASCII one), none starting or ending with `-`, `_` only below the registered domain, and a
+// top-level domain of letters. `bare` (no scheme in front) also asks for an ASCII name with a
+// known top-level domain, and sets `country_tld` when that is a two-letter one.
+std::size_t host_length(std::span<const char32_t> t,
+                        std::size_t start,
+                        bool bare,
+                        bool& country_tld) {
+    std::size_t end = start;
+    while (end < t.size() && (is_ascii_alnum(t[end]) || t[end] == '-' || t[end] == '_' ||
+                              t[end] == '.' || (!bare && is_non_ascii_word(t[end])))) {
+        ++end;
+    }
+    if (end > start && t[end - 1] == '.') {
+        --end; // a sentence's full stop
+    }
+    std::vector<std::span<const char32_t>> labels;
+    for (std::size_t i = start; i <= end;) {
+        std::size_t j = i;
+        while (j < end && t[j] != '.') {
+            ++j;
+        }
+        labels.push_back(t.subspan(i, j - i));
+        i = j + 1;
+    }
+    if (labels.size() < 2) {
+        return 0;
+    }
+    for (std::size_t i = 0; i < labels.size(); ++i) {
+        const auto label = labels[i];
+        if (label.empty() || label.front() == '-' || label.back() == '-') {
+            return 0;
+        }
+        const bool registered = i + 2 >= labels.size();
+        if (registered && std::find(label.begin(), label.end(), U'_') != label.end()) {
+            return 0;
+        }
+        const bool ascii =
+            std::all_of(label.begin(), label.end(), [](char32_t c) { return c < 0x80; });
+        if ((ascii ? label.size() : 4 + punycode_length(label)) > 63) {
+            return 0;
+        }
+    }
+    const auto tld = labels.back();
+    const bool letters = std::all_of(tld.begin(), tld.end(), [](char32_t c) {
+        return is_ascii_alpha(c) || (c >= 0x80 && is_non_ascii_word(c));
+    });
+    if (!letters || tld.size() < 2) {
+        return 0;
+    }
+    country_tld = tld.size() == 2 && is_ascii_alpha(tld[0]) && is_ascii_alpha(tld[1]);
+    if (bare && !country_tld && !is_listed_tld(tld)) {
+        return 0;
+    }
+    return end - start;
+}
+
+// A dotted IPv4 address of four numbers up to 255, as a link's host.
+std::size_t ipv4_length(std::span<const char32_t> t, std::size_t start) {
+    std::size_t i = start;
+    for (int part = 0; part < 4; ++part) {
+        if (part > 0) {
+            if (i >= t.size() || t[i] != '.') {
+                return 0;
+            }
+            ++i;
+        }
+        unsigned value = 0;
+        std::size_t digits = 0;
+        while (i < t.size() && t[i] >= '0' && t[i] <= '9' && digits < 4) {
+            value = value * 10 + (t[i] - '0');
+            ++digits;
+            ++i;
+        }
+        if (digits == 0 || digits > 3 || value > 255) {
+            return 0;
+        }
+    }
+    return i < t.size() && (is_ascii_alnum(t[i]) || t[i] == '.') ? 0 : i - start;
+}
+
+bool is_path_letter(char32_t c) {
+    return (c >= 0xC0 && c <= 0x24F && c != 0xD7 && c != 0xF7) || (c >= 0x300 && c <= 0x36F) ||
+           (c >= 0x400 && c <= 0x4FF);
+}
+
+// Where the path, query and fragment after a host end: at white space, quotes or angle
+// brackets, an unmatched `)`, or a script a link does not carry; trailing punctuation such as a
+// sentence's full stop or a question mark is left out.
+std::size_t path_end(std::span<const char32_t> t, std::size_t start) {
+    std::size_t i = start;
+    int open_parens = 0;
+    std::size_t last_balanced = start;
+    while (i < t.size()) {
+        const char32_t c = t[i];
+        if (c < 0x80) {
+            if (c <= ' ' || c == '"' || c == '<' || c == '>' || c == '`' || c == '{' || c == '}' ||
+                c == '\\' || c == '^' || c == 0x7F) {
+                break;
+            }
+            if (c == '(') {
+                ++open_parens;
+            } else if (c == ')') {
+                if (open_parens == 0) {
+                    break;
+                }
+                --open_parens;
+            }
+        } else if (!is_path_letter(c)) {
+            break;
+        }
+        ++i;
+        if (open_parens == 0) {
+            last_balanced = i;
+        }
+    }
+    std::size_t end = last_balanced;
+    const auto ends_well = [](char32_t c) {
+        return is_ascii_alnum(c) || c == '=' || c == '_' || c == '#' || c == '/' || c == '-' ||
+               c == '+' || c == '&' || c == ')' || is_path_letter(c);
+    };
+    while (end > start && !ends_well(t[end - 1])) {
+        --end;
+    }
+    return end;
+}
+
+// Length in code points of the link that starts at `t[start]`, 0 if none does. `bare_domains`:
+// a host name without "http(s)://" is a link too when it ends in a well-known top-level domain
+// (a two-letter one only with a path, as X has it).
+std::size_t link_length(std::span<const char32_t> t, std::size_t start, bool bare_domains) {
+    if (start > 0) {
+        const char32_t before = t[start - 1];
+        if (is_ascii_alnum(before) || before == '@' || before == '$' || before == '#' ||
+            before == 0xFF20 || before == 0xFF03 || (before >= 0x202A && before <= 0x202E)) {
+            return 0;
+        }
+    }
+    const auto starts_with = [&](std::string_view scheme) {
+        if (t.size() - start < scheme.size()) {
+            return false;
+        }
+        for (std::size_t i = 0; i < scheme.size(); ++i) {
+            const char32_t c = t[start + i];
+            if (c >= 0x80 || ascii_lower(static_cast<char>(c)) != scheme[i]) {
+                return false;
+            }
+        }
+        return true;
+    };
+    std::size_t host = start;
+    bool bare = false;
+    if (starts_with("https://")) {
+        host += 8;
+    } else if (starts_with("http://")) {
+        host += 7;
+    } else {
+        const char32_t before = start > 0 ? t[start - 1] : U' ';
+        if (!bare_domains || !is_ascii_alnum(t[start]) || before == '.' || before == '-' ||
+            before == '_' || before == '/') {
+            return 0;
+        }
+        bare = true;
+    }
+    bool country_tld = false;
+    std::size_t length = bare ? 0 : ipv4_length(t, host);
+    if (length == 0) {
+        length = host_length(t, host, bare, country_tld);
+    }
+    if (length == 0) {
+        return 0;
+    }
+    std::size_t end = host + length;
+    if (end + 1 < t.size() && t[end] == ':' && t[end + 1] >= '0' && t[end + 1] <= '9') {
+        std::size_t port = end + 1;
+        while (port < t.size() && t[port] >= '0' && t[port] <= '9' && port - end <= 5) {
+            ++port;
+        }
+        end = port;
+    }
+    const bool has_path = end < t.size() && (t[end] == '/' || t[end] == '?' || t[end] == '#');
+    if (has_path) {
+        end = path_end(t, end);
+    }
+    if (bare && country_tld && !has_path) {
+        // "t.co" is X's own short domain; other country domains need a path to be links.
+        const bool short_domain = length == 4 && (t[host] == 't' || t[host] == 'T') &&
+                                  t[host + 1] == '.' && (t[host + 2] | 0x20) == 'c' &&
+                                  (t[host + 3] | 0x20) == 'o';
+        if (!short_domain) {
+            return 0;
+        }
+    }
+    return end - start;
+}
+
+// `utf8` in Unicode Normalization Form C, or unchanged when it is not valid UTF-8.
+std::string nfc_of(std::string_view utf8) {
+    if (ascii_prefix(utf8) == utf8.size()) {
+        return std::string(utf8);
+    }
+    utf8proc_uint8_t* composed = nullptr;
+    // With the length given, a NUL is a character like any other, not the end.
+    const utf8proc_ssize_t length =
+        utf8proc_map(bytes_of(utf8), static_cast<utf8proc_ssize_t>(utf8.size()), &composed,
+                     static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_COMPOSE));
+    if (length < 0) {
+        return std::string(utf8);
+    }
+    std::string out(reinterpret_cast<const char*>(composed), static_cast<std::size_t>(length));
+    std::free(composed);
+    return out;
+}
+
+// X's weight of one code point: most scripts' letters 1, the rest (CJK, emoji) 2.
+std::size_t x_weight(char32_t c) {
+    const bool light = c <= 4351 || (c >= 8192 && c <= 8205) || (c >= 8208 && c <= 8223) ||
+                       (c >= 8242 && c <= 8247);
+    return light ? 1 : 2;
+}
+
+// X counts an emoji as 2 however many code points make it (skin tones, ZWJ sequences, flags,
+// keycaps); other clusters weigh what their code points weigh.
+std::size_t x_cluster_weight(std::span<const char32_t> cluster) {
+    const bool presentation = std::find(cluster.begin(), cluster.end(), U'\uFE0F') != cluster.end();
+    std::size_t weight = 0;
+    for (const char32_t c : cluster) {
+        const int bound = utf8proc_get_property(static_cast<utf8proc_int32_t>(c))->boundclass;
+        const bool pictograph =
+            bound == UTF8PROC_BOUNDCLASS_EXTENDED_PICTOGRAPHIC ||
+            bound == UTF8PROC_BOUNDCLASS_E_ZWG || bound == UTF8PROC_BOUNDCLASS_E_BASE ||
+            bound == UTF8PROC_BOUNDCLASS_E_BASE_GAZ || bound == UTF8PROC_BOUNDCLASS_GLUE_AFTER_ZWJ;
+        // (c) and (R) are pictographs too, but text unless asked to be emoji.
+        if (c == 0x20E3 || bound == UTF8PROC_BOUNDCLASS_REGIONAL_INDICATOR ||
+            (pictograph && (c >= 0x2000 || presentation))) {
+            return 2;
+        }
+        weight += x_weight(c);
+    }
+    return weight;
+}
+
+// Length of a fediverse mention with its server ("@sam@example.social") starting at
+// `t[start]`, 0 if none does; `counted` is what Mastodon counts of it: "@sam".
+std::size_t remote_mention_length(std::span<const char32_t> t,
+                                  std::size_t start,
+                                  std::size_t& counted) {
+    if (t[start] != '@') {
+        return 0;
+    }
+    if (start > 0) {
+        const char32_t before = t[start - 1];
+        if (before == '=' || before == '/' || before == '_' || is_ascii_alnum(before) ||
+            is_non_ascii_word(before)) {
+            return 0;
+        }
+    }
+    const auto word = [](char32_t c) { return is_ascii_alnum(c) || c == '_'; };
+    // The user name: [a-z0-9_]+ ([.-]+ [a-z0-9_]+)*
+    std::size_t user_end = start + 1;
+    while (user_end < t.size() && word(t[user_end])) {
+        ++user_end;
+    }
+    if (user_end == start + 1) {
+        return 0;
+    }
+    for (;;) {
+        std::size_t j = user_end;
+        while (j < t.size() && (t[j] == '.' || t[j] == '-')) {
+            ++j;
+        }
+        if (j == user_end || j == t.size() || !word(t[j])) {
+            break;
+        }
+        while (j < t.size() && word(t[j])) {
+            ++j;
+        }
+        user_end = j;
+    }
+    if (user_end + 1 >= t.size() || t[user_end] != '@') {
+        return 0;
+    }
+    const auto server_word = [&](char32_t c) { return word(c) || is_non_ascii_word(c); };
+    std::size_t end = user_end + 1;
+    if (!server_word(t[end])) {
+        return 0;
+    }
+    while (end < t.size()) {
+        if (server_word(t[end])) {
+            ++end;
+        } else if ((t[end] == '.' || t[end] == '-') && end + 1 < t.size() &&
+                   server_word(t[end + 1])) {
+            end += 2;
+        } else {
+            break;
+        }
+    }
+    counted = user_end - start;
+    return end - start;
+}
+
+// Index where the grapheme cluster starting at `t[i]` ends.
+std::size_t cluster_end(std::span<const char32_t> t, std::size_t i, utf8proc_int32_t& state) {
+    std::size_t j = i + 1;
+    while (j < t.size() &&
+           !utf8proc_grapheme_break_stateful(static_cast<utf8proc_int32_t>(t[j - 1]),
+                                             static_cast<utf8proc_int32_t>(t[j]), &state)) {
+        ++j;
+    }
+    return j;
+}
+
 } // namespace
 
 std::size_t normalized_text::word_at(std::size_t offset) const {
@@ -573,6 +1003,46 @@ std::string folded_handle(std::string_view handle) {
         folded.erase(0, 1);
     }
     return folded;
+}
+
+std::size_t count_x_weighted(std::string_view utf8) {
+    const std::vector<char32_t> t = code_points_of(nfc_of(utf8));
+    std::size_t weight = 0;
+    utf8proc_int32_t state = 0;
+    for (std::size_t i = 0; i < t.size();) {
+        if (const std::size_t link = link_length(t, i, true); link > 0) {
+            weight += 23; // every link is shortened to a t.co address
+            i += link;
+            state = 0;
+            continue;
+        }
+        const std::size_t end = cluster_end(t, i, state);
+        weight += x_cluster_weight(std::span<const char32_t>(t).subspan(i, end - i));
+        i = end;
+    }
+    return weight;
+}
+
+std::size_t count_mastodon_characters(std::string_view utf8) {
+    const std::vector<char32_t> t = code_points_of(utf8);
+    std::size_t count = 0;
+    utf8proc_int32_t state = 0;
+    for (std::size_t i = 0; i < t.size();) {
+        std::size_t counted = 0;
+        if (const std::size_t link = link_length(t, i, false); link > 0) {
+            count += 23;
+            i += link;
+            state = 0;
+        } else if (const std::size_t mention = remote_mention_length(t, i, counted); mention > 0) {
+            count += counted;
+            i += mention;
+            state = 0;
+        } else {
+            ++count;
+            i = cluster_end(t, i, state);
+        }
+    }
+    return count;
 }
 
 } // namespace rapport::rules

@@ -60,4 +60,14 @@ void normalize_unicode_for_test(std::string_view utf8, normalized_text& out);
 /// Number of extended grapheme clusters (UAX #29) in `utf8`: what Bluesky counts.
 [[nodiscard]] std::size_t count_graphemes(std::string_view utf8);
 
+/// The length X gives `utf8` (its weighted count, twitter-text configuration v3): after NFC,
+/// each link (with or without "https://", for well-known top-level domains) counts 23, each
+/// emoji 2, a code point of Latin, Greek, Cyrillic, Hebrew, Arabic, Indic scripts and common
+/// punctuation 1, anything else (CJK, most symbols) 2.
+[[nodiscard]] std::size_t count_x_weighted(std::string_view utf8);
+
+/// The length Mastodon gives `utf8`: grapheme clusters, with each http(s) link counted as 23
+/// and a mention with its server ("@sam@example.social") counted without the server ("@sam").
+[[nodiscard]] std::size_t count_mastodon_characters(std::string_view utf8);
+
 } // namespace rapport::rules

@@ -229,8 +229,9 @@ std::vector<config_property> build_properties() {
          .description = "Draft length limit for this account's platform, replacing the built-in "
                         "one; accounts of one platform must agree.",
          .default_text =
-             "the platform's own (x 280, bluesky 300, mastodon 500, telegram 4096 UTF-16 "
-             "code units, others none)",
+             "the platform's own (x 280 weighted, bluesky 300, mastodon 500, telegram 4096 "
+             "UTF-16 code units, others none; counted as each platform counts, see playbooks "
+             "§11)",
          .minimum = 1,
          .maximum = 100000,
          .needs_restart = true},

@@ -56,5 +56,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check(rules::count_graphemes(input) <= rules::count_code_points(input),
           "more graphemes than code points");
     check(rules::count_code_points(input) <= size, "more code points than bytes");
+
+    // Platform lengths: nothing for nothing, something for something, and bounded: NFC at most
+    // triples a code point, each weighs at most 2, and a link (4 code points or more) 23.
+    const std::size_t points = rules::count_code_points(input);
+    const std::size_t x = rules::count_x_weighted(input);
+    const std::size_t mastodon = rules::count_mastodon_characters(input);
+    check((x == 0) == (size == 0), "X weighs an empty text differently from a non-empty one");
+    check((mastodon == 0) == (size == 0), "Mastodon length is 0 exactly for empty text");
+    check(x <= 6 * points, "X weight out of bounds");
+    check(mastodon <= 6 * points, "Mastodon length out of bounds");
     return 0;
 }

@@ -1367,15 +1367,21 @@ constexpr std::string_view flag = "\xF0\x9F\x87\xBA\xF0\x9F\x87\xB8";
 // e + U+0301 combining acute: one grapheme of two code points.
 constexpr std::string_view e_acute = "e\xCC\x81";
 
-TEST(evaluator, too_long_on_x_counts_code_points) {
+TEST(evaluator, too_long_on_x_counts_as_x_weighs) {
     const auto set = load_yaml(std::string(echo_playbook));
     ASSERT_TRUE(set);
     EXPECT_FALSE(echo_too_long(set, "x", repeat("a", 280)));
     EXPECT_TRUE(echo_too_long(set, "x", repeat("a", 281)));
     EXPECT_FALSE(echo_too_long(set, "x", repeat("\xC3\xA9", 280))); // 560 bytes, 280 é
     EXPECT_TRUE(echo_too_long(set, "x", repeat("\xC3\xA9", 281)));
-    EXPECT_FALSE(echo_too_long(set, "x", repeat(family, 56))); // 280 code points
-    EXPECT_TRUE(echo_too_long(set, "x", repeat(family, 57)));  // 57 graphemes, 285 code points
+    EXPECT_FALSE(echo_too_long(set, "x", repeat("\xE6\x97\xA5", 140))); // 日 weighs 2
+    EXPECT_TRUE(echo_too_long(set, "x", repeat("\xE6\x97\xA5", 141)));
+    EXPECT_FALSE(echo_too_long(set, "x", repeat(family, 140))); // an emoji weighs 2
+    EXPECT_TRUE(echo_too_long(set, "x", repeat(family, 141)));
+    // 580 code points, but X counts the link as 23.
+    const std::string with_link = repeat("a", 256) + " https://kestrel.example/" + repeat("p", 300);
+    EXPECT_FALSE(echo_too_long(set, "x", with_link));
+    EXPECT_TRUE(echo_too_long(set, "x", "a" + with_link));
 }
 
 TEST(evaluator, too_long_on_mastodon_is_500) {
@@ -1383,8 +1389,13 @@ TEST(evaluator, too_long_on_mastodon_is_500) {
     ASSERT_TRUE(set);
     EXPECT_FALSE(echo_too_long(set, "mastodon", repeat("a", 500)));
     EXPECT_TRUE(echo_too_long(set, "mastodon", repeat("a", 501)));
-    EXPECT_FALSE(echo_too_long(set, "mastodon", repeat(family, 100)));
-    EXPECT_TRUE(echo_too_long(set, "mastodon", repeat(family, 101)));
+    EXPECT_FALSE(echo_too_long(set, "mastodon", repeat(family, 500))); // graphemes
+    EXPECT_TRUE(echo_too_long(set, "mastodon", repeat(family, 501)));
+    // A link counts 23 and a mention's server nothing.
+    const std::string with_link = repeat("a", 476) + " https://kestrel.example/" + repeat("p", 300);
+    EXPECT_FALSE(echo_too_long(set, "mastodon", with_link));
+    EXPECT_TRUE(echo_too_long(set, "mastodon", "a" + with_link));
+    EXPECT_FALSE(echo_too_long(set, "mastodon", "@sam@social.example.org " + repeat("a", 495)));
 }
 
 TEST(evaluator, too_long_on_bluesky_counts_graphemes) {
@@ -1398,9 +1409,8 @@ TEST(evaluator, too_long_on_bluesky_counts_graphemes) {
     EXPECT_TRUE(echo_too_long(set, "bluesky", repeat(flag, 301)));
     EXPECT_FALSE(echo_too_long(set, "bluesky", repeat(e_acute, 300)));
     EXPECT_TRUE(echo_too_long(set, "bluesky", repeat(e_acute, 301)));
-    // The same text, counted in code points elsewhere.
+    // The same text weighs 600 on X.
     EXPECT_TRUE(echo_too_long(set, "x", repeat(family, 300)));
-    EXPECT_TRUE(echo_too_long(set, "mastodon", repeat(family, 300)));
 }
 
 TEST(evaluator, too_long_on_telegram_counts_utf16_code_units) {

@@ -29,7 +29,7 @@ TEST(guardrails, a_text_over_the_platform_limit_names_the_limit) {
     const std::string long_text(281, 'a');
     const auto b = blocker(long_text, "x");
     ASSERT_TRUE(b);
-    EXPECT_NE(b->find("281 characters"), std::string::npos) << *b;
+    EXPECT_NE(b->find("281 weighted characters"), std::string::npos) << *b;
     EXPECT_NE(b->find("x's limit of 280"), std::string::npos) << *b;
     EXPECT_FALSE(blocker(std::string(280, 'a'), "x"));
     // Generic accounts have no built-in limit.

@@ -252,6 +252,102 @@ TEST(text, count_graphemes) {
     EXPECT_EQ(count_graphemes("a\xFF\u0301"), 3u); // a mark after an invalid byte starts anew
 }
 
+std::string repeat(std::string_view piece, int times) {
+    std::string out;
+    for (int i = 0; i < times; ++i) {
+        out += piece;
+    }
+    return out;
+}
+
+// The figures are twitter-text's conformance cases (validate.yml, weighted with emoji counted
+// as 2, as X counts today).
+TEST(text, count_x_weighted_follows_twitter_text) {
+    EXPECT_EQ(count_x_weighted(""), 0u);
+    EXPECT_EQ(count_x_weighted("Hi http://test.co"), 26u);
+    EXPECT_EQ(count_x_weighted("http://test.co"), 23u);
+    const std::string xs = repeat("xxxxxxxxxx-", 24);
+    EXPECT_EQ(count_x_weighted("285 chars-" + xs + "xxxxxxxxxx-"), 285u);
+    EXPECT_EQ(count_x_weighted("285 chars- http://www.twitter.com/jack " + xs), 299u);
+    EXPECT_EQ(count_x_weighted(xs + " http://www.twitter.com/jack "), 289u) << "a link at the end";
+    EXPECT_EQ(count_x_weighted(repeat("https://www.twitter.com/aloha ", 10)), 240u);
+    EXPECT_EQ(count_x_weighted(repeat("故人西辞黄鹤楼，烟花三月下扬州。", 10)), 320u);
+    EXPECT_EQ(count_x_weighted(repeat("\U0001F637", 160)), 320u);
+    EXPECT_EQ(count_x_weighted("the" + repeat("故人西辞黄鹤楼，烟花三月下扬州。", 10)), 323u);
+    EXPECT_EQ(count_x_weighted("A\u0301B"), 2u) << "NFC first: A and its accent are one";
+    EXPECT_EQ(count_x_weighted("A\uFB2C"), 4u) << "NFC: the ligature is three Hebrew letters";
+    EXPECT_EQ(count_x_weighted("H\U0001F431\u263A"
+                               "\U0001F468\u200D\U0001F469\u200D\U0001F467\u200D\U0001F466"),
+              7u);
+    EXPECT_EQ(count_x_weighted("\U0001F637\U0001F47E\U0001F621\U0001F525\U0001F4A9"), 10u);
+    EXPECT_EQ(count_x_weighted("\U0001F64B\U0001F3FD\U0001F468\u200D\U0001F3A4"), 4u);
+    EXPECT_EQ(count_x_weighted("This is a tweet with general punctuation characters: "
+                               "\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
+                               "\u2009\u200A\u200B \u2010 \u2011 \u2012 \u2013 \u2014 "
+                               "\u2015 \u2016  \u2017 \u2018 \u2019 \u201A \u201B \u201C "
+                               "\u201D \u201E \u201F \u2032 \u2033 \u2034 \u2035 \u2036 "
+                               "\u2037"),
+              110u);
+    // A 64-character label is no host name, so this is text, not a link.
+    EXPECT_EQ(count_x_weighted(repeat("randomurl", 7) + "s.com"), 68u);
+    // A host label over 63 bytes once in Punycode is no link either.
+    const std::string kana = repeat("あいうえおかきくけこ", 12);
+    EXPECT_EQ(
+        count_x_weighted(kana + " http://" + repeat("あいうえおかきくけこ", 5) + "あいう.com"),
+        358u);
+    EXPECT_EQ(count_x_weighted(kana + " http://" + repeat("あいうえおかきくけこ", 5) + "あい.com"),
+              264u);
+}
+
+TEST(text, count_x_weighted_finds_links_as_x_does) {
+    EXPECT_EQ(count_x_weighted("see kestrel.com"), 4u + 23u) << "a bare .com domain is a link";
+    EXPECT_EQ(count_x_weighted("see www.kestrel.com/shop?size=m&ref=x."), 4u + 23u + 1u)
+        << "the full stop ends the sentence, not the link";
+    EXPECT_EQ(count_x_weighted("(https://kestrel.com/a_(b))"), 1u + 23u + 1u)
+        << "balanced parentheses belong to the link, the closing one does not";
+    EXPECT_EQ(count_x_weighted("kestrel.jp"), 10u) << "a country domain needs a path";
+    EXPECT_EQ(count_x_weighted("kestrel.jp/x"), 23u);
+    EXPECT_EQ(count_x_weighted("t.co"), 23u) << "X's own short domain";
+    EXPECT_EQ(count_x_weighted("kestrel.example"), 15u) << "not a known top-level domain";
+    EXPECT_EQ(count_x_weighted("https://kestrel.example"), 23u) << "with a scheme any is";
+    EXPECT_EQ(count_x_weighted("HTTPS://www.ExaMPLE.COM/index.html"), 23u);
+    EXPECT_EQ(count_x_weighted("http://192.168.0.1/index.html?src=asdf"), 23u);
+    EXPECT_EQ(count_x_weighted("http://256.1.2.3/"), 17u) << "no such address, no such TLD";
+    EXPECT_EQ(count_x_weighted("http://example.com/\u0420\u0443\u0441"), 23u);
+    EXPECT_EQ(count_x_weighted("http://www.-domain4352.com/"), 27u);
+    EXPECT_EQ(count_x_weighted("http://www.domain4352-.com/"), 27u);
+    EXPECT_EQ(count_x_weighted("http://test_underscore.twitter.com"), 23u);
+    EXPECT_EQ(count_x_weighted("http://domain-dash_2314352345_dfasd.foo-cow_4352.com"), 52u);
+    EXPECT_EQ(count_x_weighted("ftp://www.example.com/"), 22u)
+        << "only http(s) is a scheme, and a bare host right after a / is no link";
+    EXPECT_EQ(count_x_weighted("me@kestrel.com"), 14u) << "an e-mail address is no link";
+    EXPECT_EQ(count_x_weighted("file.txt"), 8u);
+    EXPECT_EQ(count_x_weighted("https://kestrel.com:8443/x"), 23u);
+    EXPECT_EQ(count_x_weighted("\u00A9 \u00A9\uFE0F 1\uFE0F\u20E3 \U0001F1E9\U0001F1EA"),
+              1u + 1u + 2u + 1u + 2u + 1u + 2u)
+        << "(c) is text unless asked to be an emoji; keycaps and flags are emoji";
+    EXPECT_EQ(count_x_weighted("a\xFF"
+                               "b"),
+              4u)
+        << "an invalid byte weighs as U+FFFD would";
+    EXPECT_EQ(count_x_weighted(std::string_view("\0\0\xE2\x9D\xA4", 5)), 4u)
+        << "a NUL is a character, not the end of the text";
+}
+
+TEST(text, count_mastodon_characters) {
+    EXPECT_EQ(count_mastodon_characters(""), 0u);
+    EXPECT_EQ(count_mastodon_characters("hello"), 5u);
+    EXPECT_EQ(
+        count_mastodon_characters("see https://kestrel.example/a/very/long/path/that/goes/on"),
+        4u + 23u);
+    EXPECT_EQ(count_mastodon_characters("see kestrel.com"), 15u) << "links need a scheme";
+    EXPECT_EQ(count_mastodon_characters("hi @sam@mastodon.social!"), 3u + 4u + 1u);
+    EXPECT_EQ(count_mastodon_characters("hi @sam"), 7u);
+    EXPECT_EQ(count_mastodon_characters("hi @sam.jones-x@social.example.org"), 3u + 12u);
+    EXPECT_EQ(count_mastodon_characters("me=@sam@example.org"), 19u) << "not a mention after =";
+    EXPECT_EQ(count_mastodon_characters("\U0001F44D\U0001F3FD ok"), 4u) << "graphemes";
+}
+
 } // namespace
 } // namespace rapport::rules
 
