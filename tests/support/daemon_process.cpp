@@ -69,7 +69,12 @@ std::optional<std::string> daemon_process::wait_for_log(const std::string& text,
                                                         std::chrono::milliseconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < deadline) {
-        std::istringstream lines(log_text());
+        // Only whole lines: a line still being written may hold the text but not yet what
+        // follows it (a port number cut after "port=").
+        std::string whole_lines = log_text();
+        const auto last_newline = whole_lines.rfind('\n');
+        whole_lines.resize(last_newline == std::string::npos ? 0 : last_newline + 1);
+        std::istringstream lines(whole_lines);
         for (std::string line; std::getline(lines, line);) {
             if (line.find(text) != std::string::npos) {
                 return line;

@@ -23,7 +23,7 @@ public:
     daemon_process(const daemon_process&) = delete;
     daemon_process& operator=(const daemon_process&) = delete;
 
-    /// Waits until the log contains `text`; returns the log's line that does, or nullopt after
+    /// Waits until a whole line of the log contains `text`; returns that line, or nullopt after
     /// `timeout` or when the process has exited.
     std::optional<std::string> wait_for_log(const std::string& text,
                                             std::chrono::milliseconds timeout);
