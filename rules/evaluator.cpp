@@ -172,12 +172,15 @@ bool hours_hold(const hours_condition& h, time_point now) {
     return minute < h.end_minute && allowed((weekday + 6) % 7);
 }
 
-bool too_long(const playbook_set& set, std::string_view platform, std::string_view text) {
+bool too_long(const playbook_set& set,
+              std::string_view platform,
+              std::string_view text,
+              bool direct) {
     const auto it = set.length_limits.find(platform);
     if (it == set.length_limits.end()) {
         return false;
     }
-    return it->second.length_of(text) > it->second.max;
+    return it->second.length_of(text) > it->second.max_for(direct);
 }
 
 } // namespace
@@ -408,7 +411,9 @@ decision evaluator::evaluate(const message& m,
         const actions& a = draft_rules[i]->then;
         draft.team = a.team ? a.team : team;
         draft.priority = a.priority.value_or(prio.value_or(priority::normal));
-        draft.too_long = too_long(set, m.platform, draft.text);
+        // A private reply, or any reply to a direct message, goes as a direct message.
+        const bool direct = draft.is_private || m.kind == message_kind::direct;
+        draft.too_long = too_long(set, m.platform, draft.text, direct);
     }
     return d;
 }

@@ -7,6 +7,7 @@ namespace rapport::rules {
 std::optional<std::string> approval_blocker(
     std::string_view text,
     std::string_view platform,
+    bool direct,
     const std::vector<std::string>& blocked_phrases,
     const std::map<std::string, length_limit, std::less<>>& limits) {
     if (!blocked_phrases.empty()) {
@@ -22,10 +23,13 @@ std::optional<std::string> approval_blocker(
     }
     if (const auto limit = limits.find(platform); limit != limits.end()) {
         const std::size_t length = limit->second.length_of(text);
-        if (length > limit->second.max) {
+        const std::size_t max = limit->second.max_for(direct);
+        if (length > max) {
+            const bool direct_limit = max != limit->second.max;
             return "the text is " + std::to_string(length) + " " +
                    std::string(limit->second.unit_name()) + ", over " + std::string(platform) +
-                   "'s limit of " + std::to_string(limit->second.max) + ": shorten it to approve";
+                   "'s limit of " + std::to_string(max) +
+                   (direct_limit ? " for direct messages" : "") + ": shorten it to approve";
         }
     }
     return std::nullopt;

@@ -14,7 +14,7 @@ namespace rapport::rules {
 
 std::map<std::string, length_limit, std::less<>> default_length_limits() {
     return {
-        {"x", {280, length_limit::unit::x_weighted}},
+        {"x", {280, length_limit::unit::x_weighted, x_max_direct_text_length}},
         {"bluesky", {300, length_limit::unit::graphemes}},
         {"mastodon", {500, length_limit::unit::mastodon_characters}},
         {"telegram", {telegram_max_text_length, length_limit::unit::utf16_code_units}},

@@ -153,12 +153,22 @@ struct playbook {
 
 /// Telegram's sendMessage takes at most this many UTF-16 code units of text.
 inline constexpr std::size_t telegram_max_text_length = 4096;
+/// X's direct messages take at most this many characters.
+inline constexpr std::size_t x_max_direct_text_length = 10000;
 
 /// How long a draft may be on one platform, in the unit that platform counts.
 struct length_limit {
     enum class unit { code_points, graphemes, utf16_code_units, x_weighted, mastodon_characters };
     std::size_t max = 0;
     length_limit::unit counted_in = unit::code_points;
+    /// The limit when the reply goes as a direct message, if the platform has another one
+    /// there (X: 10,000); 0 when `max` applies to both.
+    std::size_t direct_max = 0;
+
+    /// The limit for a reply sent publicly or (`direct`) as a direct message.
+    [[nodiscard]] std::size_t max_for(bool direct) const {
+        return direct && direct_max != 0 ? direct_max : max;
+    }
 
     /// The length of `text` in this limit's unit.
     [[nodiscard]] std::size_t length_of(std::string_view text) const;
@@ -167,8 +177,9 @@ struct length_limit {
     [[nodiscard]] std::string_view unit_name() const;
 };
 
-/// The platform limits the contract names: X 280 characters, Bluesky 300 graphemes, Mastodon
-/// 500 characters; and Telegram's sendMessage limit, 4096 UTF-16 code units.
+/// The platform limits the contract names: X 280 characters (10,000 in a direct message),
+/// Bluesky 300 graphemes, Mastodon 500 characters; and Telegram's sendMessage limit, 4096
+/// UTF-16 code units.
 [[nodiscard]] std::map<std::string, length_limit, std::less<>> default_length_limits();
 
 struct playbook_set {

@@ -255,6 +255,21 @@ net::awaitable<http_response> daemon_state::decide(http_request request,
     co_return http::json_response(200, draft_json(*outcome.draft));
 }
 
+bool daemon_state::goes_direct(const draft_record& draft, const rules::playbook_set& set) {
+    if (draft.is_private) {
+        return true;
+    }
+    const auto limit = set.length_limits.find(draft.platform);
+    if (limit == set.length_limits.end() || limit->second.direct_max == 0 ||
+        draft.in_reply_to.empty()) {
+        return false;
+    }
+    // Unreadable: the public limit, the stricter one, applies.
+    const auto replied = store_->get_message(draft.account, draft.in_reply_to);
+    return replied.ok() && replied.value &&
+           replied.value->message.kind == rules::message_kind::direct;
+}
+
 net::awaitable<decision_outcome> daemon_state::decide_as(const approver& who,
                                                          decide_request decision,
                                                          bool is_signed) {
@@ -286,9 +301,9 @@ net::awaitable<decision_outcome> daemon_state::decide_as(const approver& who,
         draft.state == draft_state::pending || draft.state == draft_state::needs_review;
     if (decision.what == decide_request::action::approve && open) {
         const auto set = std::atomic_load(&playbooks_);
-        if (auto blocker =
-                rules::approval_blocker(decision.text.value_or(draft.text), draft.platform,
-                                        config_.guardrails.blocked_phrases, set->length_limits)) {
+        if (auto blocker = rules::approval_blocker(
+                decision.text.value_or(draft.text), draft.platform, goes_direct(draft, *set),
+                config_.guardrails.blocked_phrases, set->length_limits)) {
             log_->info("approval_refused draft={} by={} reason=\"{}\"", draft_id, who.name,
                        *blocker);
             co_return refused(decision_outcome::kind::cannot_approve, *blocker, draft);

@@ -139,6 +139,9 @@ private:
     net::awaitable<decision_outcome> decide_as(const approver& who,
                                                decide_request decision,
                                                bool is_signed);
+    /// Whether `draft` would go as a direct message (private, or answering one), where a
+    /// platform may allow a longer text. Reads the replied-to message only when that matters.
+    bool goes_direct(const draft_record& draft, const rules::playbook_set& set);
     /// /hooks/{account}/interactivity: Slack's button clicks and Edit modal submissions
     /// (slack_routes.cpp).
     net::awaitable<http_response> slack_interactivity(http_request request, route_params params);

@@ -186,6 +186,24 @@ TEST_F(x_fixture, a_direct_message_is_answered_by_direct_message) {
               boost::json::parse(R"({"text":"Sorry Jordan Brinks"})"));
 }
 
+TEST_F(x_fixture, a_reply_by_direct_message_may_be_longer_than_a_post) {
+    const std::string long_text(400, 'a');
+    const std::string edit = boost::json::serialize(boost::json::object{{"text", long_text}});
+    const std::string mention = draft_of(deliver("aaa_mention.json"));
+    auto r = http_call(port_, "POST", "/v1/drafts/" + mention + "/approve", edit, as_alice);
+    EXPECT_EQ(r.status, 422) << r.body;
+    EXPECT_NE(r.body.find("x's limit of 280"), std::string::npos) << r.body;
+
+    const std::string dm = draft_of(deliver("aaa_direct_message.json"));
+    r = http_call(port_, "POST", "/v1/drafts/" + dm + "/approve", edit, as_alice);
+    ASSERT_EQ(r.status, 200) << r.body;
+    ASSERT_TRUE(draft_reaches(dm, "sent")) << boost::json::serialize(draft(dm));
+    const auto calls = fake_calls();
+    ASSERT_EQ(calls.size(), 1u);
+    EXPECT_EQ(boost::json::parse(calls.at(0).at("body").as_string()).at("text").as_string(),
+              long_text);
+}
+
 TEST_F(x_fixture, x_activity_api_deliveries_are_read_too) {
     const std::string mention = draft_of(deliver("xaa_post_mention.json"));
     const std::string dm = draft_of(deliver("xaa_dm_received.json"));

@@ -1384,6 +1384,34 @@ TEST(evaluator, too_long_on_x_counts_as_x_weighs) {
     EXPECT_TRUE(echo_too_long(set, "x", "a" + with_link));
 }
 
+TEST(evaluator, too_long_on_x_allows_10000_in_a_direct_message) {
+    const auto set = load_yaml(std::string(echo_playbook));
+    ASSERT_TRUE(set);
+    message m = make_message(repeat("a", 281));
+    m.platform = "x";
+    m.kind = message_kind::direct;
+    decision d = run(set, m);
+    ASSERT_EQ(d.drafts.size(), 1U);
+    EXPECT_FALSE(d.drafts[0].too_long) << "a reply to a DM goes as a DM";
+    m.text = repeat("a", 10001);
+    d = run(set, m);
+    ASSERT_EQ(d.drafts.size(), 1U);
+    EXPECT_TRUE(d.drafts[0].too_long);
+
+    const auto private_set = load_yaml(R"(playbook: pb
+rules:
+  - id: echo
+    then: {reply: {text: "{{message.text}}", private: true}}
+)");
+    ASSERT_TRUE(private_set);
+    m.kind = message_kind::mention;
+    m.text = repeat("a", 281);
+    d = run(private_set, m);
+    ASSERT_EQ(d.drafts.size(), 1U);
+    EXPECT_FALSE(d.drafts[0].too_long) << "a private reply to a mention goes as a DM";
+    EXPECT_TRUE(echo_too_long(set, "x", repeat("a", 281))) << "a public reply does not";
+}
+
 TEST(evaluator, too_long_on_mastodon_is_500) {
     const auto set = load_yaml(std::string(echo_playbook));
     ASSERT_TRUE(set);

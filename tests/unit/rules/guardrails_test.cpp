@@ -8,8 +8,10 @@ namespace {
 
 const std::vector<std::string> blocked{"guaranteed", "legal action"};
 
-std::optional<std::string> blocker(std::string_view text, std::string_view platform = "generic") {
-    return approval_blocker(text, platform, blocked, default_length_limits());
+std::optional<std::string> blocker(std::string_view text,
+                                   std::string_view platform = "generic",
+                                   bool direct = false) {
+    return approval_blocker(text, platform, direct, blocked, default_length_limits());
 }
 
 TEST(guardrails, a_blocked_phrase_is_named_whatever_its_case_and_punctuation) {
@@ -34,6 +36,18 @@ TEST(guardrails, a_text_over_the_platform_limit_names_the_limit) {
     EXPECT_FALSE(blocker(std::string(280, 'a'), "x"));
     // Generic accounts have no built-in limit.
     EXPECT_FALSE(blocker(std::string(5000, 'a')));
+}
+
+TEST(guardrails, a_direct_message_on_x_may_be_longer) {
+    const std::string text(281, 'a');
+    EXPECT_TRUE(blocker(text, "x", false));
+    EXPECT_FALSE(blocker(text, "x", true));
+    EXPECT_FALSE(blocker(std::string(10000, 'a'), "x", true));
+    const auto b = blocker(std::string(10001, 'a'), "x", true);
+    ASSERT_TRUE(b);
+    EXPECT_NE(b->find("x's limit of 10000 for direct messages"), std::string::npos) << *b;
+    // Platforms with one limit keep it for direct messages.
+    EXPECT_TRUE(blocker(std::string(501, 'a'), "mastodon", true));
 }
 
 TEST(guardrails, bluesky_counts_graphemes) {
