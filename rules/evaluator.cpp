@@ -411,9 +411,8 @@ decision evaluator::evaluate(const message& m,
         const actions& a = draft_rules[i]->then;
         draft.team = a.team ? a.team : team;
         draft.priority = a.priority.value_or(prio.value_or(priority::normal));
-        // A private reply, or any reply to a direct message, goes as a direct message.
-        const bool direct = draft.is_private || m.kind == message_kind::direct;
-        draft.too_long = too_long(set, m.platform, draft.text, direct);
+        draft.too_long =
+            too_long(set, m.platform, draft.text, goes_as_direct_message(draft.is_private, m.kind));
     }
     return d;
 }

@@ -15,6 +15,12 @@ enum class message_kind { mention, direct, reply, comment, post };
 [[nodiscard]] std::string_view to_string(message_kind k);
 [[nodiscard]] std::optional<message_kind> parse_message_kind(std::string_view s);
 
+/// Whether a reply goes as a direct message: a private one, or any answer to a direct message.
+/// Senders choose the route by it, and length limits that differ there follow it.
+[[nodiscard]] constexpr bool goes_as_direct_message(bool is_private, message_kind answered) {
+    return is_private || answered == message_kind::direct;
+}
+
 struct author {
     std::string id;
     std::string handle;

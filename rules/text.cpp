@@ -701,12 +701,10 @@ std::size_t path_end(std::span<const char32_t> t, std::size_t start) {
 // a host name without "http(s)://" is a link too when it ends in a well-known top-level domain
 // (a two-letter one only with a path, as X has it).
 std::size_t link_length(std::span<const char32_t> t, std::size_t start, bool bare_domains) {
-    if (start > 0) {
-        const char32_t before = t[start - 1];
-        if (is_ascii_alnum(before) || before == '@' || before == '$' || before == '#' ||
-            before == 0xFF20 || before == 0xFF03 || (before >= 0x202A && before <= 0x202E)) {
-            return 0;
-        }
+    const char32_t before = start > 0 ? t[start - 1] : U' ';
+    if (is_ascii_alnum(before) || before == '@' || before == '$' || before == '#' ||
+        before == 0xFF20 || before == 0xFF03 || (before >= 0x202A && before <= 0x202E)) {
+        return 0;
     }
     const auto starts_with = [&](std::string_view scheme) {
         if (t.size() - start < scheme.size()) {
@@ -727,7 +725,6 @@ std::size_t link_length(std::span<const char32_t> t, std::size_t start, bool bar
     } else if (starts_with("http://")) {
         host += 7;
     } else {
-        const char32_t before = start > 0 ? t[start - 1] : U' ';
         if (!bare_domains || !is_ascii_alnum(t[start]) || before == '.' || before == '-' ||
             before == '_' || before == '/') {
             return 0;

@@ -57,7 +57,7 @@ reply_target target_of(const outgoing_reply& reply) {
         return t;
     }
     const rules::message& m = *reply.in_reply_to;
-    if (reply.is_private || m.kind == rules::message_kind::direct) {
+    if (rules::goes_as_direct_message(reply.is_private, m.kind)) {
         if (!is_numeric_id(m.author.id)) {
             t.error =
                 "author id '" + m.author.id + "' is not an X user id, so no DM can reach them";

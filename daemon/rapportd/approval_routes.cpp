@@ -267,7 +267,7 @@ bool daemon_state::goes_direct(const draft_record& draft, const rules::playbook_
     // Unreadable: the public limit, the stricter one, applies.
     const auto replied = store_->get_message(draft.account, draft.in_reply_to);
     return replied.ok() && replied.value &&
-           replied.value->message.kind == rules::message_kind::direct;
+           rules::goes_as_direct_message(draft.is_private, replied.value->message.kind);
 }
 
 net::awaitable<decision_outcome> daemon_state::decide_as(const approver& who,
