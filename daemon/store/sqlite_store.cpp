@@ -14,6 +14,7 @@
 #include <deque>
 #include <mutex>
 #include <thread>
+#include <tuple>
 #include <unordered_map>
 #include <utility>
 
@@ -24,7 +25,7 @@ namespace {
 // Each string is one schema version; never edit a released one, append a new one instead.
 // Times are INTEGER seconds since the Unix epoch. Row data appends by rowid; text keys are
 // unique indexes, and draft ids grow with time so their index appends too.
-constexpr std::array<const char*, 4> migrations{
+constexpr std::array<const char*, 5> migrations{
     R"sql(
 CREATE TABLE messages (
     account TEXT NOT NULL,
@@ -200,7 +201,31 @@ CREATE INDEX person_events_by_draft ON person_events (draft_id) WHERE draft_id I
 CREATE INDEX drafts_due ON drafts ((CASE priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1
     WHEN 'normal' THEN 2 ELSE 3 END), decided_at, id) WHERE state = 'approved';
 )sql",
+    // 5: a person's history is found by (slice, platform, author_id, at), where the slice is
+    // one 128th of people by a hash of who they are (person_slice below). A stored
+    // message's history event waits in memory and is moved here with the other waiting events
+    // of its slice, in key order, so one move touches each index page of its slice once
+    // instead of every message dirtying a page of its own (bench/RESULTS.md). What that saves
+    // depends on how many events wait in all; many small slices keep each move short.
+    // history_moved says how far: every message of a slice whose rowid is <= through has its
+    // event here.
+    R"sql(
+ALTER TABLE person_events ADD COLUMN slice INTEGER NOT NULL DEFAULT 0;
+UPDATE person_events SET slice = rapport_person_slice(platform, author_id);
+DROP INDEX person_events_by_person;
+CREATE INDEX person_events_by_person ON person_events (slice, platform, author_id, at);
+CREATE TABLE history_moved (
+    slice INTEGER NOT NULL PRIMARY KEY,
+    through INTEGER NOT NULL
+);
+WITH RECURSIVE slices(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM slices WHERE n < 127)
+INSERT INTO history_moved SELECT n, (SELECT coalesce(max(rowid), 0) FROM messages) FROM slices;
+)sql",
 };
+
+// How many slices people's history is cut into (migration 5 creates one history_moved row
+// for each).
+constexpr std::size_t history_slices = 128;
 
 // More requests per transaction amortize the fdatasync further, but every request in a group
 // waits for the whole group; 256 keeps a group's work around a millisecond.
@@ -224,6 +249,35 @@ rules::time_point time_of(std::int64_t s) {
 void turn_off_memory_statistics() {
     static const int done = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     (void)done;
+}
+
+// The slice of a person's history: FNV-1a over platform, a NUL and author id. Stored in the
+// database, so it must never change.
+std::int64_t person_slice(std::string_view platform, std::string_view author_id) {
+    std::uint32_t h = 2166136261U;
+    const auto mix = [&h](unsigned char c) {
+        h ^= c;
+        h *= 16777619U;
+    };
+    for (char c : platform) {
+        mix(static_cast<unsigned char>(c));
+    }
+    mix(0);
+    for (char c : author_id) {
+        mix(static_cast<unsigned char>(c));
+    }
+    return static_cast<std::int64_t>(h % history_slices);
+}
+
+// person_slice as the SQL function rapport_person_slice(platform, author_id), for migration 5.
+void person_slice_sql(sqlite3_context* context, int, sqlite3_value** args) {
+    const auto text = [](sqlite3_value* v) {
+        const auto* p = sqlite3_value_text(v);
+        return p == nullptr ? std::string_view{}
+                            : std::string_view{reinterpret_cast<const char*>(p),
+                                               static_cast<std::size_t>(sqlite3_value_bytes(v))};
+    };
+    sqlite3_result_int64(context, person_slice(text(args[0]), text(args[1])));
 }
 
 std::string sqlite_error(sqlite3* db, std::string_view what) {
@@ -256,6 +310,11 @@ public:
         }
         sqlite3_extended_result_codes(db_, 1);
         sqlite3_busy_timeout(db_, busy_timeout_ms);
+        if (sqlite3_create_function_v2(db_, "rapport_person_slice", 2,
+                                       SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr,
+                                       person_slice_sql, nullptr, nullptr, nullptr) != SQLITE_OK) {
+            return sqlite_error(db_, "register rapport_person_slice");
+        }
         // FULL: in WAL mode NORMAL may lose the last commits on power loss, and an
         // acknowledged message must survive it.
         return exec("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;");
@@ -506,11 +565,18 @@ constexpr const char* insert_message_sql =
 constexpr const char* update_decision_sql =
     "UPDATE messages SET decision_json = ?3 WHERE account = ?1 AND id = ?2";
 constexpr const char* insert_person_event_sql =
-    "INSERT INTO person_events (platform, author_id, at, kind, tags) "
-    "VALUES (?1, ?2, ?3, 'message', ?4)";
+    "INSERT INTO person_events (slice, platform, author_id, at, kind, tags) "
+    "VALUES (?1, ?2, ?3, ?4, 'message', ?5)";
 constexpr const char* insert_offer_event_sql =
-    "INSERT INTO person_events (platform, author_id, at, kind, pool, draft_id) "
-    "VALUES (?1, ?2, ?3, 'offer', ?4, ?5)";
+    "INSERT INTO person_events (slice, platform, author_id, at, kind, pool, draft_id) "
+    "VALUES (?1, ?2, ?3, ?4, 'offer', ?5, ?6)";
+constexpr const char* set_history_moved_sql =
+    "UPDATE history_moved SET through = ?2 WHERE slice = ?1";
+constexpr const char* history_moved_sql = "SELECT through FROM history_moved WHERE slice = ?1";
+constexpr const char* all_history_moved_sql = "SELECT slice, through FROM history_moved";
+constexpr const char* unmoved_messages_sql =
+    "SELECT rowid, platform, author_id, coalesce(created_at, received_at), tags FROM messages "
+    "WHERE rowid > ?1 ORDER BY rowid";
 constexpr const char* delete_offer_event_sql = "DELETE FROM person_events WHERE draft_id = ?1";
 constexpr const char* insert_outbox_sql =
     "INSERT INTO outbox (event, draft_id, created_at, draft_json, details_json) "
@@ -522,8 +588,8 @@ constexpr const char* offers_on_day_sql =
     "SELECT count(*) FROM drafts WHERE offer = ?1 AND created_at >= ?2 AND created_at < ?3 "
     "AND state NOT IN ('rejected', 'expired')";
 constexpr const char* recent_offers_sql =
-    "SELECT count(*) FROM person_events WHERE platform = ?1 AND author_id = ?2 AND at >= ?3 "
-    "AND kind = 'offer' AND pool = ?4";
+    "SELECT count(*) FROM person_events WHERE slice = ?5 AND platform = ?1 AND author_id = ?2 "
+    "AND at >= ?3 AND kind = 'offer' AND pool = ?4";
 constexpr const char* free_code_sql =
     "SELECT code FROM offer_codes WHERE pool = ?1 AND state = 'free' ORDER BY rowid LIMIT 1";
 constexpr const char* reserve_code_sql =
@@ -581,7 +647,7 @@ constexpr const char* select_message_sql =
     "WHERE account = ?1 AND id = ?2";
 constexpr const char* select_history_sql =
     "SELECT kind, at, tags, pool FROM person_events "
-    "WHERE platform = ?1 AND author_id = ?2 AND at >= ?3 ORDER BY at, rowid";
+    "WHERE slice = ?4 AND platform = ?1 AND author_id = ?2 AND at >= ?3 ORDER BY at, rowid";
 
 // Every column a draft's life changes after it was created.
 constexpr const char* update_draft_sql =
@@ -615,6 +681,15 @@ constexpr const char* sent_since_sql =
 constexpr const char* insert_audit_sql =
     "INSERT INTO audit (draft_id, at, actor, action, before_json, after_json) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+
+// A message's event in its author's history, as person_events stores it.
+struct history_event_row {
+    std::int64_t message_rowid = 0;
+    std::int64_t at = 0;
+    std::string platform;
+    std::string author_id;
+    std::string tags;
+};
 
 // Who the audit log names for the dispatcher's own changes.
 constexpr std::string_view dispatcher_actor = "rapportd";
@@ -655,6 +730,18 @@ struct sqlite_store::impl {
     std::atomic<std::uint64_t> commits{0};
     // Touched by the writer thread only.
     std::uint64_t last_draft_value = 0;
+    // The history events of the messages in the group being written.
+    std::vector<history_event_row> group_history;
+
+    // History events of stored messages not yet moved into person_events, per slice, in the
+    // order their messages were stored. Only the writer thread changes them (under the mutex);
+    // readers copy what they need under the mutex.
+    std::mutex history_mutex;
+    std::array<std::vector<history_event_row>, history_slices> unmoved;
+    // How many of a slice's events wait before they are moved, and, after a move failed, the
+    // count at which the next try is due.
+    std::size_t history_batch = 0;
+    std::array<std::size_t, history_slices> next_move_at{};
 
     std::mutex readers_mutex;
     std::vector<std::unique_ptr<connection>> idle_readers;
@@ -760,6 +847,7 @@ struct sqlite_store::impl {
                         s.bind(2, m.author.id);
                         s.bind(3, d.created_at - *d.offer->cooldown);
                         s.bind(4, pool);
+                        s.bind(5, person_slice(m.platform, m.author.id));
                     },
                     recent);
                 !error.empty()) {
@@ -837,6 +925,7 @@ struct sqlite_store::impl {
             result.status = ingest_status::duplicate;
             return {};
         }
+        const std::int64_t message_rowid = sqlite3_last_insert_rowid(writer.db());
         // An offer the transaction cannot grant is taken out of the stored decision.
         struct planned {
             const new_draft* draft;
@@ -878,18 +967,11 @@ struct sqlite_store::impl {
                 return error;
             }
         }
-        // When the person wrote, so backfilled messages land where they belong in time.
-        const rules::time_point written_at = m.created_at.value_or(r.received_at);
-        if (std::string error = write(insert_person_event_sql, "insert person event",
-                                      [&](statement& s) {
-                                          s.bind(1, m.platform);
-                                          s.bind(2, m.author.id);
-                                          s.bind(3, written_at);
-                                          s.bind(4, tags);
-                                      });
-            !error.empty()) {
-            return error;
-        }
+        // When the person wrote, so backfilled messages land where they belong in time. The
+        // event joins its slice's waiting ones once the group commits (see migration 5).
+        group_history.push_back(history_event_row{message_rowid,
+                                                  seconds_of(m.created_at.value_or(r.received_at)),
+                                                  m.platform, m.author.id, tags});
         for (const planned& p : drafts) {
             const new_draft& d = *p.draft;
             draft_record record;
@@ -931,11 +1013,12 @@ struct sqlite_store::impl {
                 // person rejects it or it expires.
                 if (std::string error = write(insert_offer_event_sql, "insert offer event",
                                               [&](statement& s) {
-                                                  s.bind(1, m.platform);
-                                                  s.bind(2, m.author.id);
-                                                  s.bind(3, d.created_at);
-                                                  s.bind(4, *d.spec.offer);
-                                                  s.bind(5, record.id);
+                                                  s.bind(1, person_slice(m.platform, m.author.id));
+                                                  s.bind(2, m.platform);
+                                                  s.bind(3, m.author.id);
+                                                  s.bind(4, d.created_at);
+                                                  s.bind(5, *d.spec.offer);
+                                                  s.bind(6, record.id);
                                               });
                     !error.empty()) {
                     return error;
@@ -983,6 +1066,7 @@ struct sqlite_store::impl {
 
     void write_group(std::vector<job>& group, std::vector<std::string>& errors) {
         errors.assign(group.size(), std::string{});
+        group_history.clear();
         if (std::string error = writer.run("BEGIN IMMEDIATE"); !error.empty()) {
             for (auto& e : errors) {
                 e = "begin: " + error;
@@ -991,11 +1075,13 @@ struct sqlite_store::impl {
         }
         for (std::size_t i = 0; i < group.size(); ++i) {
             // A savepoint per job: one that fails is undone alone, the others commit.
+            const std::size_t history_before = group_history.size();
             std::string error = writer.run("SAVEPOINT request");
             if (error.empty()) {
                 error = group[i].write(*this);
                 if (!error.empty()) {
                     writer.run("ROLLBACK TO request");
+                    group_history.resize(history_before);
                 }
                 writer.run("RELEASE request");
             }
@@ -1009,6 +1095,77 @@ struct sqlite_store::impl {
             return;
         }
         commits.fetch_add(1, std::memory_order_relaxed);
+        if (!group_history.empty()) {
+            std::lock_guard lock{history_mutex};
+            for (history_event_row& e : group_history) {
+                unmoved[static_cast<std::size_t>(person_slice(e.platform, e.author_id))].push_back(
+                    std::move(e));
+            }
+        }
+    }
+
+    /// Moves the waiting history events of every slice that has a batch of them into
+    /// person_events (all slices when `everything`). A move that fails leaves its events
+    /// waiting and is tried again when another batch has arrived; returns the first error.
+    std::string move_history(bool everything) {
+        std::string first_error;
+        for (std::size_t slice = 0; slice < history_slices; ++slice) {
+            const std::size_t waiting = unmoved[slice].size();
+            if (waiting == 0 ||
+                (!everything && waiting < std::max(history_batch, next_move_at[slice]))) {
+                continue;
+            }
+            if (std::string error = move_slice(slice); !error.empty()) {
+                next_move_at[slice] = waiting + history_batch;
+                if (first_error.empty()) {
+                    first_error = std::move(error);
+                }
+            }
+        }
+        return first_error;
+    }
+
+    /// One transaction: the waiting events of `slice` in index order, and how far they go.
+    std::string move_slice(std::size_t slice) {
+        // Only this thread changes the vector, so it can be read without the lock.
+        const std::vector<history_event_row>& waiting = unmoved[slice];
+        std::vector<const history_event_row*> in_order;
+        in_order.reserve(waiting.size());
+        for (const history_event_row& e : waiting) {
+            in_order.push_back(&e);
+        }
+        std::sort(in_order.begin(), in_order.end(), [](const auto* a, const auto* b) {
+            return std::tie(a->platform, a->author_id, a->at, a->message_rowid) <
+                   std::tie(b->platform, b->author_id, b->at, b->message_rowid);
+        });
+        std::string error = writer.run("BEGIN IMMEDIATE");
+        for (std::size_t i = 0; error.empty() && i < in_order.size(); ++i) {
+            const history_event_row& e = *in_order[i];
+            error = write(insert_person_event_sql, "move history", [&](statement& s) {
+                s.bind(1, static_cast<std::int64_t>(slice));
+                s.bind(2, e.platform);
+                s.bind(3, e.author_id);
+                s.bind(4, e.at);
+                s.bind(5, e.tags);
+            });
+        }
+        if (error.empty()) {
+            error = write(set_history_moved_sql, "move history", [&](statement& s) {
+                s.bind(1, static_cast<std::int64_t>(slice));
+                s.bind(2, waiting.back().message_rowid);
+            });
+        }
+        if (error.empty()) {
+            error = writer.run("COMMIT");
+        }
+        if (!error.empty()) {
+            writer.exec("ROLLBACK");
+            return "move history of slice " + std::to_string(slice) + ": " + error;
+        }
+        std::lock_guard lock{history_mutex};
+        unmoved[slice].clear();
+        next_move_at[slice] = 0;
+        return {};
     }
 
     void run_writer() {
@@ -1032,6 +1189,10 @@ struct sqlite_store::impl {
             for (std::size_t i = 0; i < group.size(); ++i) {
                 group[i].done(errors[i]);
             }
+            // After the replies: the requests of this group do not wait for a move. A move
+            // that fails leaves its events waiting, where reads still find them, and is tried
+            // again; ingest fails loudly on the same disk trouble.
+            (void)move_history(false);
         }
     }
 
@@ -1575,6 +1736,43 @@ struct sqlite_store::impl {
         });
     }
 
+    /// After a crash, the history events that waited in memory: those of the messages
+    /// stored after their slice was last moved. Before the writer thread starts.
+    std::string load_unmoved_history() {
+        std::array<std::int64_t, history_slices> through{};
+        {
+            statement s{writer, all_history_moved_sql};
+            if (!s) {
+                return sqlite_error(writer.db(), "prepare read history_moved");
+            }
+            int rc = SQLITE_ROW;
+            while ((rc = s.step()) == SQLITE_ROW) {
+                const auto slice = static_cast<std::size_t>(s.integer(0));
+                if (slice < history_slices) {
+                    through[slice] = s.integer(1);
+                }
+            }
+            if (rc != SQLITE_DONE) {
+                return sqlite_error(writer.db(), "read history_moved");
+            }
+        }
+        statement s{writer, unmoved_messages_sql};
+        if (!s) {
+            return sqlite_error(writer.db(), "prepare read unmoved history");
+        }
+        s.bind(1, *std::min_element(through.begin(), through.end()));
+        int rc = SQLITE_ROW;
+        while ((rc = s.step()) == SQLITE_ROW) {
+            history_event_row e{s.integer(0), s.integer(3), s.text(1), s.text(2), s.text(4)};
+            const auto slice = static_cast<std::size_t>(person_slice(e.platform, e.author_id));
+            if (e.message_rowid > through[slice]) {
+                unmoved[slice].push_back(std::move(e));
+            }
+        }
+        return rc == SQLITE_DONE ? std::string{}
+                                 : sqlite_error(writer.db(), "read unmoved history");
+    }
+
     // ---- readers ----
 
     /// A reader connection for this thread, or nullptr with `error` set.
@@ -1625,6 +1823,11 @@ int sqlite_store::schema_version() {
     return static_cast<int>(migrations.size());
 }
 
+std::int64_t sqlite_store::history_slice_for_test(std::string_view platform,
+                                                  std::string_view author_id) {
+    return person_slice(platform, author_id);
+}
+
 std::string sqlite_store::create_at_version_for_test(const std::filesystem::path& path,
                                                      int version) {
     connection c;
@@ -1639,10 +1842,12 @@ std::string sqlite_store::create_at_version_for_test(const std::filesystem::path
     return c.exec(("PRAGMA user_version = " + std::to_string(version)).c_str());
 }
 
-sqlite_open_result sqlite_store::open(const std::filesystem::path& path) {
+sqlite_open_result sqlite_store::open(const std::filesystem::path& path,
+                                      std::size_t history_batch) {
     turn_off_memory_statistics();
     auto state = std::make_unique<impl>();
     state->path = path.string();
+    state->history_batch = std::max<std::size_t>(history_batch, 1);
     connection& c = state->writer;
     if (std::string error = c.open(state->path, true); !error.empty()) {
         return {nullptr, error};
@@ -1700,6 +1905,9 @@ sqlite_open_result sqlite_store::open(const std::filesystem::path& path) {
         if (!s.is_null(0)) {
             state->last_draft_value = decode_draft_id(s.text(0)).value_or(0);
         }
+    }
+    if (std::string error = state->load_unmoved_history(); !error.empty()) {
+        return {nullptr, error};
     }
     impl* raw = state.get();
     state->writer_thread = std::thread{[raw] { raw->run_writer(); }};
@@ -1990,32 +2198,93 @@ store_result<std::optional<stored_message>> sqlite_store::get_message(std::strin
         });
 }
 
+namespace {
+
+// A person's history as of one snapshot: the events in person_events and the `waiting` ones
+// (copied from memory before the snapshot began) that the snapshot does not have yet.
+std::string read_history(connection& c,
+                         std::int64_t slice,
+                         std::string_view platform,
+                         std::string_view author_id,
+                         rules::time_point since,
+                         const std::vector<history_event_row>& waiting,
+                         rules::person_history& history) {
+    std::int64_t through = 0;
+    {
+        statement s{c, history_moved_sql};
+        if (!s) {
+            return sqlite_error(c.db(), "prepare load history");
+        }
+        s.bind(1, slice);
+        if (s.step() != SQLITE_ROW) {
+            return sqlite_error(
+                c.db(), "load history: how far slice " + std::to_string(slice) + " was moved");
+        }
+        through = s.integer(0);
+    }
+    statement s{c, select_history_sql};
+    if (!s) {
+        return sqlite_error(c.db(), "prepare load history");
+    }
+    s.bind(1, platform);
+    s.bind(2, author_id);
+    s.bind(3, since);
+    s.bind(4, slice);
+    int rc = SQLITE_ROW;
+    while ((rc = s.step()) == SQLITE_ROW) {
+        rules::history_event e;
+        e.what = s.text(0) == "offer" ? rules::history_event::kind::offer
+                                      : rules::history_event::kind::message;
+        e.at = time_of(s.integer(1));
+        e.tags = parse_tags(s.text(2));
+        e.pool = s.optional_text(3).value_or("");
+        history.events.push_back(std::move(e));
+    }
+    if (rc != SQLITE_DONE) {
+        return sqlite_error(c.db(), "load history");
+    }
+    const std::size_t from_table = history.events.size();
+    for (const history_event_row& w : waiting) {
+        if (w.message_rowid > through) {
+            history.events.push_back(rules::history_event{rules::history_event::kind::message,
+                                                          time_of(w.at), parse_tags(w.tags), ""});
+        }
+    }
+    if (history.events.size() > from_table) {
+        // Both parts are in time order; waiting events are the newer at equal times.
+        std::stable_sort(history.events.begin(), history.events.end(),
+                         [](const auto& a, const auto& b) { return a.at < b.at; });
+    }
+    return {};
+}
+
+} // namespace
+
 store_result<rules::person_history> sqlite_store::load_history(std::string_view platform,
                                                                std::string_view author_id,
                                                                rules::time_point since) {
+    const std::int64_t slice = person_slice(platform, author_id);
+    // The waiting events first, then the table: an event moved after the copy is in the
+    // table's snapshot and is told apart by the slice's `through` read in that snapshot; one
+    // moved before the copy is gone from memory and in the table.
+    std::vector<history_event_row> waiting;
+    {
+        std::lock_guard lock{impl_->history_mutex};
+        for (const history_event_row& e : impl_->unmoved[static_cast<std::size_t>(slice)]) {
+            if (e.platform == platform && e.author_id == author_id && e.at >= seconds_of(since)) {
+                waiting.push_back(e);
+            }
+        }
+    }
     return impl_->with_reader<rules::person_history>(
         [&](connection& c, rules::person_history& history) -> std::string {
-            statement s{c, select_history_sql};
-            if (!s) {
-                return sqlite_error(c.db(), "prepare load history");
+            if (std::string error = c.run("BEGIN"); !error.empty()) {
+                return "load history: " + error;
             }
-            s.bind(1, platform);
-            s.bind(2, author_id);
-            s.bind(3, since);
-            int rc = SQLITE_ROW;
-            while ((rc = s.step()) == SQLITE_ROW) {
-                rules::history_event e;
-                e.what = s.text(0) == "offer" ? rules::history_event::kind::offer
-                                              : rules::history_event::kind::message;
-                e.at = time_of(s.integer(1));
-                e.tags = parse_tags(s.text(2));
-                e.pool = s.optional_text(3).value_or("");
-                history.events.push_back(std::move(e));
-            }
-            if (rc != SQLITE_DONE) {
-                return sqlite_error(c.db(), "load history");
-            }
-            return {};
+            std::string error =
+                read_history(c, slice, platform, author_id, since, waiting, history);
+            c.run("COMMIT"); // a read: ends the snapshot, cannot lose anything
+            return error;
         });
 }
 
@@ -2283,6 +2552,9 @@ void sqlite_store::close() {
     if (impl_->writer_thread.joinable()) {
         impl_->writer_thread.join();
     }
+    // Nothing waits in memory after a clean stop, so the next start reads nothing back; best
+    // effort, as the next start would find them in the messages.
+    (void)impl_->move_history(true);
     {
         std::lock_guard lock{impl_->readers_mutex};
         impl_->readers_closed = true;

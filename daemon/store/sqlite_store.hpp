@@ -6,6 +6,7 @@
 
 #include "daemon/store/store.hpp"
 
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -26,15 +27,26 @@ public:
     /// The schema version this code writes (the number of migrations it knows).
     [[nodiscard]] static int schema_version();
 
+    /// How many history events of one slice of people wait in memory before they are moved
+    /// into the person index together (see migration 5 in sqlite_store.cpp).
+    static constexpr std::size_t default_history_batch = 512;
+
     /// Opens (creating if needed) the database at `path`, applies the migrations it lacks,
     /// each in its own transaction, and starts the writer thread. Fails, changing nothing,
     /// when the database's schema is newer than this code's or SQLite reports an error.
-    [[nodiscard]] static sqlite_open_result open(const std::filesystem::path& path);
+    /// `history_batch` is for tests, which move history after a few messages.
+    [[nodiscard]] static sqlite_open_result open(const std::filesystem::path& path,
+                                                 std::size_t history_batch = default_history_batch);
 
     /// Creates a database at an older schema `version` and closes it, as an older rapportd
     /// would have left it: migration tests start from it. Returns the error, empty on success.
     [[nodiscard]] static std::string create_at_version_for_test(const std::filesystem::path& path,
                                                                 int version);
+
+    /// The slice (0-127) of a person's history that person_events stores for them, so tests
+    /// can write rows the way the store does.
+    [[nodiscard]] static std::int64_t history_slice_for_test(std::string_view platform,
+                                                             std::string_view author_id);
 
     ~sqlite_store() override;
     sqlite_store(const sqlite_store&) = delete;
@@ -92,8 +104,7 @@ public:
         const rules::message& m) override;
     void fire_insight(insight_firing firing,
                       std::function<void(store_result<std::vector<draft_record>>)> done) override;
-    [[nodiscard]] store_result<insight_record> get_insight(std::string_view id,
-                                                           int limit) override;
+    [[nodiscard]] store_result<insight_record> get_insight(std::string_view id, int limit) override;
     [[nodiscard]] store_result<audit_page> list_audit(const audit_filter& filter) override;
     [[nodiscard]] store_result<message_page> list_messages(const message_filter& filter) override;
     void close() override;

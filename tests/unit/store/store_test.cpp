@@ -42,8 +42,9 @@ public:
     [[nodiscard]] fs::path db() const { return path() / "rapport.db"; }
 };
 
-std::unique_ptr<sqlite_store> open_ok(const fs::path& path) {
-    auto opened = sqlite_store::open(path);
+std::unique_ptr<sqlite_store> open_ok(
+    const fs::path& path, std::size_t history_batch = sqlite_store::default_history_batch) {
+    auto opened = sqlite_store::open(path, history_batch);
     EXPECT_EQ(opened.error, "");
     EXPECT_NE(opened.store, nullptr);
     return std::move(opened.store);
@@ -87,9 +88,9 @@ public:
     // How SQLite would run `query`: the detail column of EXPLAIN QUERY PLAN, joined.
     std::string plan(const std::string& query) {
         sqlite3_stmt* stmt = nullptr;
-        EXPECT_EQ(sqlite3_prepare_v2(db_, ("EXPLAIN QUERY PLAN " + query).c_str(), -1, &stmt,
-                                     nullptr),
-                  SQLITE_OK)
+        EXPECT_EQ(
+            sqlite3_prepare_v2(db_, ("EXPLAIN QUERY PLAN " + query).c_str(), -1, &stmt, nullptr),
+            SQLITE_OK)
             << sqlite3_errmsg(db_);
         std::string out;
         while (sqlite3_step(stmt) == SQLITE_ROW) {
@@ -284,9 +285,11 @@ TEST(store, ingest_writes_everything_and_calls_done_after_commit) {
     EXPECT_EQ(d.decided_by, std::nullopt);
     EXPECT_EQ(d.attempts, 0);
 
-    EXPECT_EQ(db.number("SELECT count(*) FROM person_events WHERE platform = 'x' AND "
-                        "author_id = 'u1' AND kind = 'message'"),
-              1);
+    const auto history = store->load_history("x", "u1", t0 - 1h);
+    ASSERT_TRUE(history.ok()) << history.error;
+    EXPECT_EQ(history.value.events,
+              (std::vector<rules::history_event>{
+                  {rules::history_event::kind::message, t0, {"complaint"}, ""}}));
     EXPECT_EQ(db.number("SELECT count(*) FROM outbox WHERE event = 'draft.created'"), 2);
 
     auto missing = store->get_draft("d-0000000000000");
@@ -366,6 +369,9 @@ TEST(store, a_failing_request_does_not_fail_its_group) {
     raw_db db{dir.db()};
     EXPECT_EQ(db.number("SELECT count(*) FROM messages"), 3);
     EXPECT_EQ(db.number("SELECT count(*) FROM drafts"), 3);
+    // The failed request's history event went with it.
+    EXPECT_EQ(store->load_history("x", "u1", t0 - 1h).value.events.size(), 3U);
+    store->close();
     EXPECT_EQ(db.number("SELECT count(*) FROM person_events"), 3);
 }
 
@@ -560,11 +566,10 @@ TEST(store, load_history_returns_the_window_oldest_first) {
               ingest_status::stored);
     {
         raw_db db{dir.db()};
-        db.exec(
-            "INSERT INTO person_events (platform, author_id, at, kind, pool) VALUES ('x', "
-            "'u1', " +
-            std::to_string((t0 - 36h).time_since_epoch().count()) +
-            ", 'offer', 'acme-core/sneak-peek')");
+        db.exec("INSERT INTO person_events (slice, platform, author_id, at, kind, pool) VALUES (" +
+                std::to_string(sqlite_store::history_slice_for_test("x", "u1")) + ", 'x', 'u1', " +
+                std::to_string((t0 - 36h).time_since_epoch().count()) +
+                ", 'offer', 'acme-core/sneak-peek')");
     }
 
     auto recent = store->load_history("x", "u1", t0 - 48h);
@@ -585,6 +590,128 @@ TEST(store, load_history_returns_the_window_oldest_first) {
     EXPECT_TRUE(store->load_history("x", "u1", t0 + 1s).value.events.empty());
     EXPECT_TRUE(store->load_history("mastodon", "u1", t0 - 48h).value.events.empty());
     EXPECT_EQ(store->load_history("x", "u2", t0 - 48h).value.events.size(), 1U);
+}
+
+// History events wait in memory and are moved into person_events a slice at a time; a
+// person's history reads the same whichever side of a move each event is on.
+TEST(store, history_reads_the_same_before_and_after_its_events_are_moved) {
+    temp_dir dir;
+    auto store = open_ok(dir.db(), 3);
+    const std::vector<std::string> people{"u1", "u2", "u3", "u4", "u5", "u6", "u7", "u8"};
+    std::map<std::string, std::size_t> written;
+    for (int i = 0; i < 120; ++i) {
+        const std::string& who = people[static_cast<std::size_t>(i * 7 % 8)];
+        auto r = ingest_wait(*store, make_request(make_message("m" + std::to_string(i), who,
+                                                               t0 - std::chrono::minutes{i}),
+                                                  {}, {"n" + std::to_string(i)}));
+        ASSERT_EQ(r.status, ingest_status::stored) << r.error;
+        ++written[who];
+        for (const std::string& person : people) {
+            const auto history = store->load_history("x", person, t0 - 24h);
+            ASSERT_TRUE(history.ok()) << history.error;
+            ASSERT_EQ(history.value.events.size(), written[person]) << person << " after " << i;
+            for (std::size_t e = 1; e < history.value.events.size(); ++e) {
+                ASSERT_LT(history.value.events[e - 1].at, history.value.events[e].at);
+            }
+        }
+    }
+    // Moved in whole batches of a slice, and each under the slice a reader looks in. (A
+    // duplicate goes through the writer after the last group's moves.)
+    ASSERT_EQ(ingest_wait(*store, make_request(make_message("m0"), {})).status,
+              ingest_status::duplicate);
+    std::map<std::int64_t, std::int64_t> per_slice;
+    for (const auto& [person, n] : written) {
+        per_slice[sqlite_store::history_slice_for_test("x", person)] +=
+            static_cast<std::int64_t>(n);
+    }
+    std::int64_t moved = 0;
+    for (const auto& [slice, n] : per_slice) {
+        moved += n / 3 * 3;
+    }
+    raw_db db{dir.db()};
+    EXPECT_EQ(db.number("SELECT count(*) FROM person_events"), moved);
+    for (const std::string& person : people) {
+        EXPECT_EQ(db.number("SELECT count(DISTINCT slice) FROM person_events WHERE author_id = '" +
+                            person + "'"),
+                  1);
+        EXPECT_EQ(
+            db.number("SELECT max(slice) FROM person_events WHERE author_id = '" + person + "'"),
+            sqlite_store::history_slice_for_test("x", person));
+    }
+    // A clean stop moves the rest, so nothing waits in memory at the next start.
+    store->close();
+    EXPECT_EQ(db.number("SELECT count(*) FROM person_events"), 120);
+    auto again = open_ok(dir.db(), 3);
+    for (const std::string& person : people) {
+        EXPECT_EQ(again->load_history("x", person, t0 - 24h).value.events.size(), written[person]);
+    }
+    again->close();
+    EXPECT_EQ(db.number("SELECT count(*) FROM person_events"), 120);
+}
+
+// After a crash the events that waited in memory are rebuilt from the stored messages: once,
+// whether or not their slice had been moved before.
+TEST(store, history_waiting_in_memory_survives_a_crash) {
+    temp_dir dir;
+    temp_dir crashed;
+    {
+        auto store = open_ok(dir.db(), 4);
+        for (int i = 0; i < 30; ++i) {
+            auto r = ingest_wait(
+                *store, make_request(make_message("m" + std::to_string(i), i % 2 == 0 ? "u1" : "u2",
+                                                  t0 - std::chrono::minutes{i}),
+                                     {}));
+            ASSERT_EQ(r.status, ingest_status::stored) << r.error;
+        }
+        // The files as a kill -9 would leave them: the committed groups are in the WAL, the
+        // waiting history events nowhere but in the messages. A duplicate goes through the
+        // writer after any move the last group started, and starts none.
+        ASSERT_EQ(ingest_wait(*store, make_request(make_message("m0"), {})).status,
+                  ingest_status::duplicate);
+        for (const char* file : {"rapport.db", "rapport.db-wal"}) {
+            fs::copy_file(dir.path() / file, crashed.path() / file);
+        }
+    }
+    for (int start = 0; start < 2; ++start) {
+        auto store = open_ok(crashed.db(), 4);
+        EXPECT_EQ(store->load_history("x", "u1", t0 - 24h).value.events.size(), 15U);
+        EXPECT_EQ(store->load_history("x", "u2", t0 - 24h).value.events.size(), 15U);
+    }
+    raw_db db{crashed.db()};
+    EXPECT_EQ(db.number("SELECT count(*) FROM person_events"), 30);
+}
+
+// Reads racing the moves never see an event twice or lose one they saw before.
+TEST(store, history_reads_racing_moves_see_each_event_once) {
+    temp_dir dir;
+    auto store = open_ok(dir.db(), 2);
+    std::atomic<bool> done{false};
+    std::atomic<int> problems{0};
+    std::thread reader{[&] {
+        std::size_t seen = 0;
+        while (!done.load()) {
+            const auto history = store->load_history("x", "u1", t0 - 24h);
+            const auto& events = history.value.events;
+            std::set<rules::time_point> times;
+            for (const auto& e : events) {
+                times.insert(e.at);
+            }
+            if (!history.ok() || times.size() != events.size() || events.size() < seen) {
+                ++problems;
+            }
+            seen = events.size();
+        }
+    }};
+    for (int i = 0; i < 300; ++i) {
+        auto r = ingest_wait(*store, make_request(make_message("m" + std::to_string(i), "u1",
+                                                               t0 - std::chrono::seconds{i}),
+                                                  {}));
+        ASSERT_EQ(r.status, ingest_status::stored) << r.error;
+    }
+    done = true;
+    reader.join();
+    EXPECT_EQ(problems.load(), 0);
+    EXPECT_EQ(store->load_history("x", "u1", t0 - 24h).value.events.size(), 300U);
 }
 
 TEST(store, close_flushes_pending_requests_and_refuses_later_ones) {
@@ -926,11 +1053,11 @@ TEST(store_send, due_drafts_are_read_in_index_order_without_a_sort) {
     temp_dir dir;
     auto store = open_ok(dir.db());
     raw_db db(dir.db());
-    const std::string plan =
-        db.plan("SELECT id FROM drafts INDEXED BY drafts_due WHERE state = 'approved' AND "
-                "(next_attempt_at IS NULL OR "
-                "next_attempt_at <= 0) ORDER BY CASE priority WHEN 'urgent' THEN 0 WHEN 'high' "
-                "THEN 1 WHEN 'normal' THEN 2 ELSE 3 END, decided_at, id LIMIT 10");
+    const std::string plan = db.plan(
+        "SELECT id FROM drafts INDEXED BY drafts_due WHERE state = 'approved' AND "
+        "(next_attempt_at IS NULL OR "
+        "next_attempt_at <= 0) ORDER BY CASE priority WHEN 'urgent' THEN 0 WHEN 'high' "
+        "THEN 1 WHEN 'normal' THEN 2 ELSE 3 END, decided_at, id LIMIT 10");
     EXPECT_NE(plan.find("drafts_due"), std::string::npos) << plan;
     EXPECT_EQ(plan.find("TEMP B-TREE"), std::string::npos) << plan;
 }
@@ -962,6 +1089,40 @@ TEST(store_send, a_restart_turns_interrupted_sends_into_needs_review_unless_idem
     EXPECT_EQ(store->get_draft(untouched).value->state, draft_state::approved);
     // Nothing is re-sent on its own: only the idempotent one and the untouched one are due.
     EXPECT_EQ(store->due_drafts(t0 + 1h, 10).value.size(), 2U);
+}
+
+// Version 5 cuts people's history into slices: rows written before it keep counting, once.
+TEST(store, migrates_a_version_4_database_keeping_peoples_history) {
+    temp_dir dir;
+    ASSERT_EQ(sqlite_store::create_at_version_for_test(dir.db(), 4), "");
+    {
+        raw_db db(dir.db());
+        for (const char* id : {"m1", "m2"}) {
+            db.exec(std::string{"INSERT INTO messages (account, id, platform, kind, author_id, "
+                                "created_at, received_at, message_json, decision_json, tags) "
+                                "VALUES ('acme-site', '"} +
+                    id + "', 'x', 'mention', 'u1', 1000, 1001, '{}', '{}', '[\"praise\"]')");
+            db.exec(
+                "INSERT INTO person_events (platform, author_id, at, kind, tags) VALUES "
+                "('x', 'u1', 1000, 'message', '[\"praise\"]')");
+        }
+    }
+    for (std::size_t start = 0; start < 2; ++start) {
+        auto store = open_ok(dir.db());
+        const auto history =
+            store->load_history("x", "u1", rules::time_point{rules::duration{999}});
+        ASSERT_TRUE(history.ok()) << history.error;
+        EXPECT_EQ(history.value.events.size(), 2 + start);
+        if (start == 0) {
+            ASSERT_EQ(ingest_wait(*store, make_request(make_message("m3"), {})).status,
+                      ingest_status::stored);
+        }
+    }
+    raw_db db(dir.db());
+    EXPECT_EQ(db.number("SELECT count(*) FROM person_events WHERE slice = " +
+                        std::to_string(sqlite_store::history_slice_for_test("x", "u1"))),
+              3);
+    EXPECT_EQ(db.number("SELECT count(*) FROM history_moved"), 128);
 }
 
 TEST(store, migrates_a_version_1_database_keeping_its_messages_and_drafts) {
