@@ -222,6 +222,7 @@ private:
     family<counter>* slack_interactions_total_ = nullptr;
     // Housekeeping runs on one timer, so these need no lock.
     bool housekeeping_failed_ = false;
+    std::string store_problem_;
 };
 
 } // namespace rapport::daemon

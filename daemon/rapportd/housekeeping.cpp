@@ -65,6 +65,16 @@ void daemon_state::housekeeping() {
                    b.account, b.message_id, rules::format_timestamp(b.due_at), b.late.count(),
                    b.draft ? b.draft->id : "-");
     }
+    // Once when it starts failing and once when it works again, like the rest of this pass.
+    const std::string store_problem = store_->background_problem();
+    if (store_problem != store_problem_) {
+        if (!store_problem.empty()) {
+            log_->error("store_background_failed error=\"{}\"", store_problem);
+        } else {
+            log_->info("store_background_recovered");
+        }
+        store_problem_ = store_problem;
+    }
     const bool fired = fire_insight_questions(now, failed);
     if (!expired.value.empty() || !breaches.value.empty() || fired) {
         outbox_changed();

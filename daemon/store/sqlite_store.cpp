@@ -742,6 +742,11 @@ struct sqlite_store::impl {
     // count at which the next try is due.
     std::size_t history_batch = 0;
     std::array<std::size_t, history_slices> next_move_at{};
+    // Whether the last move_history tried a move (writer thread), and what background work
+    // last failed at (background_problem).
+    bool tried_background = false;
+    std::mutex background_mutex;
+    std::string background_error;
 
     std::mutex readers_mutex;
     std::vector<std::unique_ptr<connection>> idle_readers;
@@ -1104,6 +1109,16 @@ struct sqlite_store::impl {
         }
     }
 
+    /// Records the outcome of background work that tried something: its error, or none.
+    void note_background(std::string outcome) {
+        if (!tried_background) {
+            return;
+        }
+        tried_background = false;
+        std::lock_guard lock{background_mutex};
+        background_error = std::move(outcome);
+    }
+
     /// Moves the waiting history events of every slice that has a batch of them into
     /// person_events (all slices when `everything`). A move that fails leaves its events
     /// waiting and is tried again when another batch has arrived; returns the first error.
@@ -1115,6 +1130,7 @@ struct sqlite_store::impl {
                 (!everything && waiting < std::max(history_batch, next_move_at[slice]))) {
                 continue;
             }
+            tried_background = true;
             if (std::string error = move_slice(slice); !error.empty()) {
                 next_move_at[slice] = waiting + history_batch;
                 if (first_error.empty()) {
@@ -1191,8 +1207,8 @@ struct sqlite_store::impl {
             }
             // After the replies: the requests of this group do not wait for a move. A move
             // that fails leaves its events waiting, where reads still find them, and is tried
-            // again; ingest fails loudly on the same disk trouble.
-            (void)move_history(false);
+            // again after another batch.
+            note_background(move_history(false));
         }
     }
 
@@ -2537,6 +2553,11 @@ store_result<message_page> sqlite_store::list_messages(const message_filter& fil
         return rc == SQLITE_ROW || rc == SQLITE_DONE ? std::string{}
                                                      : sqlite_error(c.db(), "list messages");
     });
+}
+
+std::string sqlite_store::background_problem() {
+    std::lock_guard lock{impl_->background_mutex};
+    return impl_->background_error;
 }
 
 void sqlite_store::close() {

@@ -107,6 +107,7 @@ public:
     [[nodiscard]] store_result<insight_record> get_insight(std::string_view id, int limit) override;
     [[nodiscard]] store_result<audit_page> list_audit(const audit_filter& filter) override;
     [[nodiscard]] store_result<message_page> list_messages(const message_filter& filter) override;
+    [[nodiscard]] std::string background_problem() override;
     void close() override;
 
     /// Transactions the writer has committed (group commit makes it smaller than the number

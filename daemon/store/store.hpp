@@ -492,6 +492,10 @@ public:
     [[nodiscard]] virtual store_result<message_page> list_messages(
         const message_filter& filter) = 0;
 
+    /// What the store's own background work (not a request's) last failed at, empty while it
+    /// works: the daemon logs it, since no request carries it.
+    [[nodiscard]] virtual std::string background_problem() = 0;
+
     /// Writes everything queued, commits, runs its `done` callbacks, and closes. Later calls
     /// fail with "store is closed". Idempotent; must not be called from a `done` callback.
     virtual void close() = 0;

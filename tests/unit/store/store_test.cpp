@@ -681,6 +681,42 @@ TEST(store, history_waiting_in_memory_survives_a_crash) {
     EXPECT_EQ(db.number("SELECT count(*) FROM person_events"), 30);
 }
 
+// A move that fails leaves its events waiting, still read, says so, and is tried again.
+TEST(store, a_failed_history_move_keeps_the_events_and_is_tried_again) {
+    temp_dir dir;
+    auto store = open_ok(dir.db(), 2);
+    raw_db db{dir.db()};
+    db.exec("CREATE TEMP TABLE x (y)"); // keep the raw connection's schema view fresh
+    db.exec(
+        "CREATE TRIGGER refuse_history BEFORE INSERT ON person_events "
+        "BEGIN SELECT RAISE(ABORT, 'refused by test trigger'); END");
+    const auto ingest_n = [&](int from, int to) {
+        for (int i = from; i < to; ++i) {
+            ASSERT_EQ(ingest_wait(*store, make_request(make_message("m" + std::to_string(i), "u1",
+                                                                    t0 - std::chrono::minutes{i}),
+                                                       {}))
+                          .status,
+                      ingest_status::stored);
+        }
+        // A duplicate goes through the writer after the last group's moves.
+        ASSERT_EQ(ingest_wait(*store, make_request(make_message("m0"), {})).status,
+                  ingest_status::duplicate);
+    };
+    ingest_n(0, 3);
+    EXPECT_NE(store->background_problem().find("refused by test trigger"), std::string::npos)
+        << store->background_problem();
+    EXPECT_EQ(db.number("SELECT count(*) FROM person_events"), 0);
+    EXPECT_EQ(store->load_history("x", "u1", t0 - 24h).value.events.size(), 3U);
+
+    db.exec("DROP TRIGGER refuse_history");
+    ingest_n(3, 4); // the try after a failure waits for another batch: 2 failed, 4 go
+    EXPECT_EQ(store->background_problem(), "");
+    EXPECT_EQ(db.number("SELECT count(*) FROM person_events"), 4);
+    ingest_n(4, 6);
+    EXPECT_EQ(db.number("SELECT count(*) FROM person_events"), 6);
+    EXPECT_EQ(store->load_history("x", "u1", t0 - 24h).value.events.size(), 6U);
+}
+
 // Reads racing the moves never see an event twice or lose one they saw before.
 TEST(store, history_reads_racing_moves_see_each_event_once) {
     temp_dir dir;
