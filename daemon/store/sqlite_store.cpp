@@ -574,6 +574,8 @@ constexpr const char* set_history_moved_sql =
     "UPDATE history_moved SET through = ?2 WHERE slice = ?1";
 constexpr const char* history_moved_sql = "SELECT through FROM history_moved WHERE slice = ?1";
 constexpr const char* all_history_moved_sql = "SELECT slice, through FROM history_moved";
+constexpr const char* mark_all_moved_sql =
+    "UPDATE history_moved SET through = ?1 WHERE through < ?1";
 constexpr const char* unmoved_messages_sql =
     "SELECT rowid, platform, author_id, coalesce(created_at, received_at), tags FROM messages "
     "WHERE rowid > ?1 ORDER BY rowid";
@@ -742,9 +744,10 @@ struct sqlite_store::impl {
     // count at which the next try is due.
     std::size_t history_batch = 0;
     std::array<std::size_t, history_slices> next_move_at{};
-    // Whether the last move_history tried a move (writer thread), and what background work
-    // last failed at (background_problem).
-    bool tried_background = false;
+    // The rowid of the newest stored message (writer thread): every slice's events up to it
+    // are moved or waiting, so a move marks its slice moved through it.
+    std::int64_t last_message_rowid = 0;
+    // What background work last failed at (background_problem).
     std::mutex background_mutex;
     std::string background_error;
 
@@ -1101,6 +1104,7 @@ struct sqlite_store::impl {
         }
         commits.fetch_add(1, std::memory_order_relaxed);
         if (!group_history.empty()) {
+            last_message_rowid = group_history.back().message_rowid;
             std::lock_guard lock{history_mutex};
             for (history_event_row& e : group_history) {
                 unmoved[static_cast<std::size_t>(person_slice(e.platform, e.author_id))].push_back(
@@ -1109,33 +1113,24 @@ struct sqlite_store::impl {
         }
     }
 
-    /// Records the outcome of background work that tried something: its error, or none.
-    void note_background(std::string outcome) {
-        if (!tried_background) {
-            return;
-        }
-        tried_background = false;
-        std::lock_guard lock{background_mutex};
-        background_error = std::move(outcome);
-    }
-
     /// Moves the waiting history events of every slice that has a batch of them into
     /// person_events (all slices when `everything`). A move that fails leaves its events
-    /// waiting and is tried again when another batch has arrived; returns the first error.
-    std::string move_history(bool everything) {
-        std::string first_error;
+    /// waiting and is tried again when another batch has arrived. Returns the first error,
+    /// empty when every move worked, nullopt when there was nothing to move.
+    std::optional<std::string> move_history(bool everything) {
+        std::optional<std::string> first_error;
         for (std::size_t slice = 0; slice < history_slices; ++slice) {
             const std::size_t waiting = unmoved[slice].size();
             if (waiting == 0 ||
                 (!everything && waiting < std::max(history_batch, next_move_at[slice]))) {
                 continue;
             }
-            tried_background = true;
-            if (std::string error = move_slice(slice); !error.empty()) {
+            std::string error = move_slice(slice);
+            if (!error.empty()) {
                 next_move_at[slice] = waiting + history_batch;
-                if (first_error.empty()) {
-                    first_error = std::move(error);
-                }
+            }
+            if (!first_error || first_error->empty()) {
+                first_error = std::move(error);
             }
         }
         return first_error;
@@ -1168,7 +1163,7 @@ struct sqlite_store::impl {
         if (error.empty()) {
             error = write(set_history_moved_sql, "move history", [&](statement& s) {
                 s.bind(1, static_cast<std::int64_t>(slice));
-                s.bind(2, waiting.back().message_rowid);
+                s.bind(2, last_message_rowid);
             });
         }
         if (error.empty()) {
@@ -1208,7 +1203,10 @@ struct sqlite_store::impl {
             // After the replies: the requests of this group do not wait for a move. A move
             // that fails leaves its events waiting, where reads still find them, and is tried
             // again after another batch.
-            note_background(move_history(false));
+            if (auto outcome = move_history(false)) {
+                std::lock_guard lock{background_mutex};
+                background_error = std::move(*outcome);
+            }
         }
     }
 
@@ -1776,10 +1774,12 @@ struct sqlite_store::impl {
         if (!s) {
             return sqlite_error(writer.db(), "prepare read unmoved history");
         }
-        s.bind(1, *std::min_element(through.begin(), through.end()));
+        last_message_rowid = *std::min_element(through.begin(), through.end());
+        s.bind(1, last_message_rowid);
         int rc = SQLITE_ROW;
         while ((rc = s.step()) == SQLITE_ROW) {
             history_event_row e{s.integer(0), s.integer(3), s.text(1), s.text(2), s.text(4)};
+            last_message_rowid = e.message_rowid;
             const auto slice = static_cast<std::size_t>(person_slice(e.platform, e.author_id));
             if (e.message_rowid > through[slice]) {
                 unmoved[slice].push_back(std::move(e));
@@ -2573,9 +2573,13 @@ void sqlite_store::close() {
     if (impl_->writer_thread.joinable()) {
         impl_->writer_thread.join();
     }
-    // Nothing waits in memory after a clean stop, so the next start reads nothing back; best
-    // effort, as the next start would find them in the messages.
-    (void)impl_->move_history(true);
+    // Nothing waits in memory after a clean stop, and every slice is marked moved through the
+    // newest message, so the next start reads nothing back. Best effort: the next start would
+    // find anything left in the messages.
+    if (impl_->move_history(true).value_or("").empty()) {
+        (void)impl_->write(mark_all_moved_sql, "mark history moved",
+                           [&](statement& s) { s.bind(1, impl_->last_message_rowid); });
+    }
     {
         std::lock_guard lock{impl_->readers_mutex};
         impl_->readers_closed = true;

@@ -638,9 +638,12 @@ TEST(store, history_reads_the_same_before_and_after_its_events_are_moved) {
             db.number("SELECT max(slice) FROM person_events WHERE author_id = '" + person + "'"),
             sqlite_store::history_slice_for_test("x", person));
     }
-    // A clean stop moves the rest, so nothing waits in memory at the next start.
+    // A clean stop moves the rest, so nothing waits in memory at the next start, and marks
+    // every slice moved through the newest message, so that start reads none back.
     store->close();
     EXPECT_EQ(db.number("SELECT count(*) FROM person_events"), 120);
+    EXPECT_EQ(db.number("SELECT min(through) FROM history_moved"),
+              db.number("SELECT max(rowid) FROM messages"));
     auto again = open_ok(dir.db(), 3);
     for (const std::string& person : people) {
         EXPECT_EQ(again->load_history("x", person, t0 - 24h).value.events.size(), written[person]);
