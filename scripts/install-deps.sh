@@ -15,6 +15,7 @@ packages=(
     libhowardhinnant-date-dev tzdata    # time zones for `hours` and insight schedules
     libfmt-dev libspdlog-dev libcli11-dev
     libsqlite3-dev libssl-dev libsystemd-dev
+    libjemalloc-dev                     # rapportd's allocator
     # tests and benchmarks
     libgtest-dev libgmock-dev libbenchmark-dev
     libre2-dev                          # matcher comparison in bench/
