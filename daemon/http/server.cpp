@@ -1,7 +1,7 @@
-// One coroutine per connection, each on its own strand; the listener and the connection registry
-// live on the server's strand. Errors that clients cause are expected outcomes (as_tuple) and end
-// in a JSON answer or a quiet close; anything else escapes the session coroutine and is logged
-// once in its co_spawn completion handler.
+// One coroutine per connection, each on its own strand or on a context run by one thread; the
+// listener and the connection registry live on the server's strand. Errors that clients cause are
+// expected outcomes (as_tuple) and end in a JSON answer or a quiet close; anything else escapes the
+// session coroutine and is logged once in its co_spawn completion handler.
 #include "daemon/http/server.hpp"
 
 #include <array>
@@ -38,8 +38,8 @@ using strand_type = net::strand<net::io_context::executor_type>;
 
 namespace {
 
-/// One accepted socket. The stream's executor is the connection's own strand; `busy` and the
-/// stream are touched only there.
+/// One accepted socket. The stream's executor is the connection's own strand or a context run by
+/// one thread; `busy` and the stream are touched only there.
 struct connection {
     connection(tcp::socket s, std::uint64_t i, bool r) : stream(std::move(s)), id(i), refused(r) {
         // Once per connection rather than a getpeername() call per request.
@@ -62,13 +62,14 @@ struct connection {
 } // namespace
 
 struct http_server::state : std::enable_shared_from_this<http_server::state> {
-    state(net::io_context& c, router r, server_options o)
+    state(net::io_context& c, router r, server_options o, std::vector<net::io_context*> contexts)
         : ioc(c),
           strand(net::make_strand(c)),
           acceptor(strand),
           stop_timer(strand),
           routes(std::move(r)),
-          options(std::move(o)) {}
+          options(std::move(o)),
+          connection_contexts(std::move(contexts)) {}
 
     net::io_context& ioc;
     strand_type strand;
@@ -76,12 +77,14 @@ struct http_server::state : std::enable_shared_from_this<http_server::state> {
     net::steady_timer stop_timer;
     const router routes;
     const server_options options;
+    const std::vector<net::io_context*> connection_contexts;
 
     // Owned by `strand`.
     std::unordered_map<std::uint64_t, std::shared_ptr<connection>> connections;
     std::size_t served = 0;   ///< connections in `connections` that are not refused
     std::size_t refusing = 0; ///< connections being answered 503
     std::uint64_t next_id = 1;
+    std::size_t next_context = 0;
     bool accepting = false;
     bool stop_requested = false;
     bool stopped = false;
@@ -384,10 +387,19 @@ void spawn_connection(const state_ptr& st, tcp::socket socket) {
                   net::bind_cancellation_slot(slot, session_done{st, conn->id}));
 }
 
+/// Where the next accepted connection runs (on the server's strand).
+net::any_io_executor next_connection_executor(http_server::state& st) {
+    if (st.connection_contexts.empty()) {
+        return net::make_strand(st.ioc);
+    }
+    const std::size_t i = st.next_context++ % st.connection_contexts.size();
+    return st.connection_contexts[i]->get_executor();
+}
+
 net::awaitable<void> accept_loop(state_ptr st) {
     for (;;) {
         auto [ec, socket] =
-            co_await st->acceptor.async_accept(net::make_strand(st->ioc), use_tuple);
+            co_await st->acceptor.async_accept(next_connection_executor(*st), use_tuple);
         if (st->stop_requested) {
             break; // `socket`, if any, closes here.
         }
@@ -507,8 +519,12 @@ void http_server::state::maybe_finish_stop() {
 
 namespace rapport::http {
 
-http_server::http_server(net::io_context& ioc, router routes, server_options options)
-    : state_(std::make_shared<state>(ioc, std::move(routes), std::move(options))) {}
+http_server::http_server(net::io_context& ioc,
+                         router routes,
+                         server_options options,
+                         std::vector<net::io_context*> connection_contexts)
+    : state_(std::make_shared<state>(
+          ioc, std::move(routes), std::move(options), std::move(connection_contexts))) {}
 
 http_server::~http_server() {
     stop();

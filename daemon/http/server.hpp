@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "adapters/common/net.hpp"
 #include "daemon/http/message.hpp"
@@ -52,8 +53,14 @@ struct server_options {
     log_fn log;
 };
 
-/// An HTTP/1.1 server: one coroutine per connection, each on its own strand; keep-alive;
-/// CONTRACT §5.1 JSON errors for 400/404/405/411/413/431/500/503.
+/// An HTTP/1.1 server: one coroutine per connection; keep-alive; CONTRACT §5.1 JSON errors for
+/// 400/404/405/411/413/431/500/503.
+///
+/// Where connections run: by default each on a strand of its own on `ioc`. Given
+/// `connection_contexts`, each accepted connection runs on the next of them in turn, without a
+/// strand, so each of them must be run by exactly one thread; they must outlive the server.
+/// (On two cores, a context per thread served /healthz 1.3 times as fast as one context run by
+/// two threads: no handler queue shared between threads, no strand per operation.)
 ///
 /// Thread safety: start() once, before or while the io_context runs. stop(),
 /// on_stopped() and wait_stopped() may be called from any thread. Destroy the server only after
@@ -61,7 +68,10 @@ struct server_options {
 /// but does not wait.
 class http_server {
 public:
-    http_server(net::io_context& ioc, router routes, server_options options);
+    http_server(net::io_context& ioc,
+                router routes,
+                server_options options,
+                std::vector<net::io_context*> connection_contexts = {});
     ~http_server();
     http_server(const http_server&) = delete;
     http_server& operator=(const http_server&) = delete;

@@ -21,6 +21,7 @@
 
 #include <spdlog/spdlog.h>
 #include <systemd/sd-daemon.h>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -724,7 +725,17 @@ int run_daemon(const config& c) {
         return 1;
     }
 
-    net::io_context ioc;
+    // Each of the server.threads threads runs a context of its own, and HTTP connections are
+    // dealt out among them. The first context, run by this thread, also carries everything
+    // else (dispatcher, notifier, Slack cards, pollers, signals). A concurrency hint of 1 lets
+    // Asio skip the locking that a context shared between threads needs for its own handlers.
+    net::io_context ioc{1};
+    std::vector<std::unique_ptr<net::io_context>> more_contexts;
+    std::vector<net::io_context*> connection_contexts{&ioc};
+    for (unsigned i = 1; i < c.server.threads; ++i) {
+        connection_contexts.push_back(
+            more_contexts.emplace_back(std::make_unique<net::io_context>(1)).get());
+    }
     http::server_options options;
     options.address = c.server.listen.host;
     options.port = c.server.listen.port;
@@ -736,7 +747,7 @@ int run_daemon(const config& c) {
                                                   : spdlog::level::debug,
                  "http {}", text);
     };
-    http::http_server server(ioc, state.routes(), options);
+    http::http_server server(ioc, state.routes(), options, connection_contexts);
     std::uint16_t port = 0;
     try {
         port = server.start();
@@ -875,7 +886,9 @@ int run_daemon(const config& c) {
                 if (remaining->fetch_sub(1) == 1) {
                     state.storage().close();
                     log->info("stopped");
-                    ioc.stop();
+                    for (auto* context : connection_contexts) {
+                        context->stop();
+                    }
                 }
             };
             server.on_stopped(one_done);
@@ -890,8 +903,12 @@ int run_daemon(const config& c) {
     signals.async_wait(on_signal);
 
     std::vector<std::thread> threads;
-    for (unsigned i = 1; i < c.server.threads; ++i) {
-        threads.emplace_back([&ioc] { ioc.run(); });
+    for (auto& context : more_contexts) {
+        threads.emplace_back([&context] {
+            // Between connections a context has nothing to do; it runs until the stop.
+            auto busy = net::make_work_guard(*context);
+            context->run();
+        });
     }
     ioc.run();
     for (auto& t : threads) {

@@ -7,6 +7,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -14,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -21,6 +23,7 @@
 #include <gtest/gtest.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -566,4 +569,84 @@ TEST(http_server, stop_timeout_closes_stuck_request_by_force) {
 TEST(http_server, stop_before_any_connection_completes_at_once) {
     test_server s(test_routes());
     EXPECT_TRUE(s.stop_and_join());
+}
+
+namespace {
+std::mutex served_on_mutex;
+std::set<std::thread::id> served_on;
+
+net::awaitable<http_response> note_thread(http_request, route_params) {
+    {
+        std::lock_guard lock(served_on_mutex);
+        served_on.insert(std::this_thread::get_id());
+    }
+    co_return http_response{200, "text/plain", {}, "noted"};
+}
+} // namespace
+
+TEST(http_server, connection_contexts_take_connections_in_turn_and_drain_at_stop) {
+    // The listener on one context; connections dealt out between two others, each run by one
+    // thread, as rapportd runs them with server.threads > 1.
+    net::io_context listener_context;
+    std::array<net::io_context, 2> contexts;
+    router routes = test_routes();
+    routes.add("GET", "/thread", note_thread);
+    server_options o;
+    o.address = "127.0.0.1";
+    http_server server(listener_context, std::move(routes), o, {&contexts[0], &contexts[1]});
+    const std::uint16_t port = server.start();
+    std::vector<std::thread> threads;
+    std::set<std::thread::id> context_threads;
+    std::mutex context_threads_mutex;
+    for (auto& c : contexts) {
+        threads.emplace_back([&c] {
+            auto busy = net::make_work_guard(c);
+            c.run();
+        });
+        std::lock_guard lock(context_threads_mutex);
+        context_threads.insert(threads.back().get_id());
+    }
+    threads.emplace_back([&listener_context] { listener_context.run(); });
+    {
+        std::lock_guard lock(served_on_mutex);
+        served_on.clear();
+    }
+
+    std::vector<std::unique_ptr<client>> clients;
+    for (int i = 0; i < 4; ++i) {
+        clients.push_back(std::make_unique<client>(port));
+        ASSERT_TRUE(clients.back()->send(get("/thread")));
+        EXPECT_EQ(clients.back()->read_response().body, "noted");
+    }
+    {
+        std::lock_guard lock(served_on_mutex);
+        EXPECT_EQ(served_on, context_threads); // both contexts, and only they, served
+    }
+
+    // A request in flight on a connection context finishes when the server stops.
+    slow_started = 0;
+    ASSERT_TRUE(clients[0]->send(get("/slow?ms=300")));
+    for (int i = 0; i < 100 && slow_started == 0; ++i) {
+        std::this_thread::sleep_for(10ms);
+    }
+    ASSERT_EQ(slow_started, 1);
+    std::promise<void> stopped;
+    server.on_stopped([&stopped] { stopped.set_value(); });
+    server.stop();
+    auto r = clients[0]->read_response();
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.body, "slept");
+    EXPECT_EQ(lower(r.headers["connection"]), "close");
+    for (std::size_t i = 1; i < clients.size(); ++i) {
+        EXPECT_TRUE(clients[i]->reads_eof()); // idle keep-alive connections closed by stop()
+    }
+    clients.clear();
+    EXPECT_EQ(stopped.get_future().wait_for(2s), std::future_status::ready);
+    for (auto& c : contexts) {
+        c.stop();
+    }
+    listener_context.stop();
+    for (auto& t : threads) {
+        t.join();
+    }
 }
