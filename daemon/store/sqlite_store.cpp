@@ -712,6 +712,13 @@ std::string audit_json(const draft_record& d) {
 
 } // namespace
 
+/// An ingest request's columns that are JSON text, written out before the writer takes it.
+struct ingest_texts {
+    std::string message;
+    std::string decision;
+    std::string tags;
+};
+
 struct sqlite_store::impl {
     std::string path;
     connection writer;
@@ -904,13 +911,10 @@ struct sqlite_store::impl {
     }
 
     /// Writes one request inside the current transaction; returns the error, empty on success.
-    std::string write_one(const ingest_request& r, ingest_result& result) {
+    std::string write_one(const ingest_request& r, ingest_texts& texts, ingest_result& result) {
         const rules::message& m = r.message;
-        std::string message_json;
-        rules::append_json(message_json, m);
-        std::string decision_json;
-        rules::append_json(decision_json, r.decision);
-        const std::string tags = tags_json(r.decision.tags);
+        std::string& decision_json = texts.decision;
+        const std::string& tags = texts.tags;
         if (std::string error = write(insert_message_sql, "insert message",
                                       [&](statement& s) {
                                           s.bind(1, m.account);
@@ -920,7 +924,7 @@ struct sqlite_store::impl {
                                           s.bind(5, m.author.id);
                                           s.bind(6, m.created_at);
                                           s.bind(7, r.received_at);
-                                          s.bind(8, message_json);
+                                          s.bind(8, texts.message);
                                           s.bind(9, decision_json);
                                           s.bind(10, tags);
                                           s.bind(11, r.sla_due_at);
@@ -1033,7 +1037,7 @@ struct sqlite_store::impl {
                 }
             }
             if (std::string error =
-                    insert_outbox("draft.created", record, message_json, d.created_at);
+                    insert_outbox("draft.created", record, texts.message, d.created_at);
                 !error.empty()) {
                 return error;
             }
@@ -1937,10 +1941,15 @@ sqlite_store::~sqlite_store() {
 }
 
 void sqlite_store::ingest(ingest_request request, std::function<void(ingest_result)> done) {
+    // Written out here, on the caller's thread: every request waits for the one writer thread,
+    // so what can be done before it is done before it.
+    ingest_texts texts;
+    rules::append_json(texts.message, request.message);
+    rules::append_json(texts.decision, request.decision);
+    texts.tags = tags_json(request.decision.tags);
     impl_->submit<ingest_result>(
-        [request = std::move(request)](impl& self, ingest_result& out) {
-            return self.write_one(request, out);
-        },
+        [request = std::move(request), texts = std::move(texts)](
+            impl& self, ingest_result& out) mutable { return self.write_one(request, texts, out); },
         [](const std::string& error) {
             return ingest_result{ingest_status::failed, error, {}, {}};
         },
