@@ -19,6 +19,7 @@
 #include "rules/json_text.hpp"
 #include "rules/loader.hpp"
 
+#include <pthread.h>
 #include <spdlog/spdlog.h>
 #include <systemd/sd-daemon.h>
 #include <boost/asio/executor_work_guard.hpp>
@@ -832,7 +833,10 @@ int run_daemon(const config& c) {
         });
     };
     arm_housekeeping();
-    std::thread housekeeping_thread([&housekeeping_context] { housekeeping_context.run(); });
+    std::thread housekeeping_thread([&housekeeping_context] {
+        pthread_setname_np(pthread_self(), "housekeeping");
+        housekeeping_context.run();
+    });
 
     log->info("listening address={}:{}", c.server.listen.host, port);
     state.set_ready(true);
@@ -904,7 +908,10 @@ int run_daemon(const config& c) {
 
     std::vector<std::thread> threads;
     for (auto& context : more_contexts) {
-        threads.emplace_back([&context] {
+        threads.emplace_back([&context, n = threads.size() + 2] {
+            // Named for top -H and gdb (the main thread, the first, keeps the program's name,
+            // which pidof and systemd show); best effort.
+            pthread_setname_np(pthread_self(), ("http-" + std::to_string(n)).c_str());
             // Between connections a context has nothing to do; it runs until the stop.
             auto busy = net::make_work_guard(*context);
             context->run();

@@ -3,6 +3,7 @@
 #include "daemon/store/draft_json.hpp"
 #include "rules/json_text.hpp"
 
+#include <pthread.h>
 #include <sqlite3.h>
 #include <boost/json.hpp>
 
@@ -1930,7 +1931,11 @@ sqlite_open_result sqlite_store::open(const std::filesystem::path& path,
         return {nullptr, error};
     }
     impl* raw = state.get();
-    state->writer_thread = std::thread{[raw] { raw->run_writer(); }};
+    state->writer_thread = std::thread{[raw] {
+        // Named for top -H and gdb; the name is best effort.
+        pthread_setname_np(pthread_self(), "store-writer");
+        raw->run_writer();
+    }};
     return {std::unique_ptr<sqlite_store>{new sqlite_store{std::move(state)}}, {}};
 }
 
