@@ -77,7 +77,9 @@ std::vector<config_property> build_properties() {
          .needs_restart = true},
         {.name = "server.threads",
          .kind = value_kind::integer,
-         .description = "Threads running the daemon's event loop.",
+         .description = "Threads serving HTTP: each runs an event loop of its own and takes its "
+                        "share of the connections; the first also runs sending, notifications "
+                        "and polling.",
          .default_text = "the number of CPU cores, at most 4",
          .minimum = 1,
          .maximum = 64,
