@@ -597,13 +597,11 @@ TEST(http_server, connection_contexts_take_connections_in_turn_and_drain_at_stop
     const std::uint16_t port = server.start();
     std::vector<std::thread> threads;
     std::set<std::thread::id> context_threads;
-    std::mutex context_threads_mutex;
     for (auto& c : contexts) {
         threads.emplace_back([&c] {
             auto busy = net::make_work_guard(c);
             c.run();
         });
-        std::lock_guard lock(context_threads_mutex);
         context_threads.insert(threads.back().get_id());
     }
     threads.emplace_back([&listener_context] { listener_context.run(); });
