@@ -19,12 +19,14 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
+#include <boost/beast/http/status.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 
@@ -134,7 +136,48 @@ bool method_needs_length(std::string_view m) {
     return m == "POST" || m == "PUT" || m == "PATCH";
 }
 
-/// Writes `resp`; false if the write failed (the connection is then unusable).
+/// The status line and header of `resp`: the handler's fields, then the framing fields, which
+/// the server alone sets (a handler's own Content-Length or Connection is left out).
+std::string serialize_header(const http_response& resp, unsigned version, bool keep_alive) {
+    std::string out;
+    out.reserve(160);
+    out += "HTTP/";
+    out += static_cast<char>('0' + version / 10 % 10);
+    out += '.';
+    out += static_cast<char>('0' + version % 10);
+    out += ' ';
+    out += std::to_string(resp.status);
+    out += ' ';
+    const auto reason = bhttp::obsolete_reason(static_cast<bhttp::status>(resp.status));
+    out.append(reason.data(), reason.size());
+    out += "\r\n";
+    const auto field = [&out](std::string_view name, std::string_view value) {
+        out.append(name).append(": ").append(value).append("\r\n");
+    };
+    for (const auto& f : resp.headers.fields()) {
+        if (iequals(f.name, "Content-Length") || iequals(f.name, "Transfer-Encoding") ||
+            iequals(f.name, "Connection") ||
+            (!resp.content_type.empty() && iequals(f.name, "Content-Type"))) {
+            continue;
+        }
+        field(f.name, f.value);
+    }
+    if (!resp.content_type.empty()) {
+        field("Content-Type", resp.content_type);
+    }
+    field("Content-Length", std::to_string(resp.body.size()));
+    // HTTP/1.1 keeps the connection unless told; HTTP/1.0 closes it unless told.
+    if (version >= 11 && !keep_alive) {
+        field("Connection", "close");
+    } else if (version < 11 && keep_alive) {
+        field("Connection", "keep-alive");
+    }
+    out += "\r\n";
+    return out;
+}
+
+/// Writes `resp`; false if the write failed (the connection is then unusable). Header and body
+/// go out in one gathered write.
 net::awaitable<bool> write_response(
     state_ptr st, conn_ptr conn, http_response resp, unsigned version, bool keep_alive) {
     if (resp.status < 100 || resp.status > 599) {
@@ -142,20 +185,10 @@ net::awaitable<bool> write_response(
                                       std::to_string(resp.status) + "; answering 500");
         resp = json_error(500, "internal", "internal server error");
     }
-    bhttp::response<bhttp::string_body> res;
-    res.version(version);
-    res.result(resp.status);
-    for (const auto& f : resp.headers.fields()) {
-        res.insert(f.name, f.value);
-    }
-    if (!resp.content_type.empty()) {
-        res.set(bhttp::field::content_type, resp.content_type);
-    }
-    res.body() = std::move(resp.body);
-    res.keep_alive(keep_alive);
-    res.prepare_payload();
+    const std::string header = serialize_header(resp, version, keep_alive);
+    const std::array<net::const_buffer, 2> buffers{net::buffer(header), net::buffer(resp.body)};
     conn->stream.expires_after(st->options.write_timeout);
-    auto [ec, n] = co_await bhttp::async_write(conn->stream, res, use_tuple);
+    auto [ec, n] = co_await net::async_write(conn->stream, buffers, use_tuple);
     co_return !ec;
 }
 
