@@ -21,6 +21,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/read_size.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/error.hpp>
@@ -275,6 +276,54 @@ bool to_request(bhttp::request<bhttp::string_body>&& msg,
     return true;
 }
 
+using request_parser = bhttp::request_parser<bhttp::string_body>;
+
+/// Parses from `buffer` into `parser`, reading more from the stream while it needs more, until
+/// the header is parsed (or, when `whole`, the message). Beast's async_read_header and
+/// async_read do the same as composed operations, which cost a handoff through the event loop
+/// even when the request is already in the buffer, as it usually is.
+net::awaitable<error_code> read_request(beast::tcp_stream& stream,
+                                        beast::flat_buffer& buffer,
+                                        request_parser& parser,
+                                        bool whole) {
+    parser.eager(whole);
+    const auto finished = [&] { return whole ? parser.is_done() : parser.is_header_done(); };
+    for (;;) {
+        if (buffer.size() > 0) {
+            error_code ec;
+            const std::size_t used = parser.put(buffer.data(), ec);
+            buffer.consume(used);
+            if (ec && ec != bhttp::error::need_more) {
+                co_return ec;
+            }
+            if (finished()) {
+                co_return error_code{};
+            }
+            if (!ec && used > 0 && buffer.size() > 0) {
+                continue; // parsed a part; what is left may parse on its own
+            }
+        }
+        auto [ec, n] = co_await stream.async_read_some(
+            buffer.prepare(beast::read_size(buffer, 65536)), use_tuple);
+        if (ec == net::error::eof) {
+            // As Beast reports it: nothing of a message yet is a clean end, a part is not.
+            if (!parser.got_some()) {
+                co_return bhttp::error::end_of_stream;
+            }
+            error_code eof_ec;
+            parser.put_eof(eof_ec);
+            if (eof_ec) {
+                co_return eof_ec;
+            }
+            co_return finished() ? error_code{} : error_code{bhttp::error::partial_message};
+        }
+        if (ec) {
+            co_return ec;
+        }
+        buffer.commit(n);
+    }
+}
+
 /// Serves requests on one connection until it closes, times out, or the server stops.
 net::awaitable<void> run_session(state_ptr st, conn_ptr conn) {
     const auto& opt = st->options;
@@ -295,14 +344,12 @@ net::awaitable<void> run_session(state_ptr st, conn_ptr conn) {
         }
         first = false;
 
-        bhttp::request_parser<bhttp::string_body> parser;
+        request_parser parser;
         parser.header_limit(
             static_cast<std::uint32_t>(std::min<std::size_t>(opt.max_header_bytes, UINT32_MAX)));
         parser.body_limit(opt.max_body_bytes);
         stream.expires_after(opt.header_timeout);
-        const auto [header_ec, header_n] =
-            co_await bhttp::async_read_header(stream, buffer, parser, use_tuple);
-        if (const auto ec = header_ec; ec) {
+        if (const auto ec = co_await read_request(stream, buffer, parser, false); ec) {
             if (ec == bhttp::error::header_limit) {
                 http_response err =
                     json_error(431, "headers_too_large", "request header too large");
@@ -343,9 +390,7 @@ net::awaitable<void> run_session(state_ptr st, conn_ptr conn) {
                 }
             }
             stream.expires_after(opt.read_timeout);
-            const auto [body_ec, body_n] =
-                co_await bhttp::async_read(stream, buffer, parser, use_tuple);
-            if (const auto ec = body_ec; ec) {
+            if (const auto ec = co_await read_request(stream, buffer, parser, true); ec) {
                 if (ec == bhttp::error::body_limit) {
                     http_response err = too_large(opt.max_body_bytes);
                     co_await reply_and_close(st, conn, std::move(err));

@@ -130,6 +130,24 @@ public:
         return buf_.empty() && ::recv(fd_, &c, 1, 0) == 0;
     }
 
+    /// Appends what one receive brings to `out`; false on EOF, reset or timeout.
+    bool recv_into(std::string& out) {
+        if (!buf_.empty()) {
+            out += buf_;
+            buf_.clear();
+            return true;
+        }
+        char tmp[16384];
+        const auto n = ::recv(fd_, tmp, sizeof tmp, 0);
+        if (n <= 0) {
+            return false;
+        }
+        out.append(tmp, static_cast<std::size_t>(n));
+        return true;
+    }
+
+    int fd() const { return fd_; }
+
     /// -1 and errno on error/timeout, 0 on EOF.
     ssize_t recv_raw() {
         char c;
@@ -272,8 +290,18 @@ net::awaitable<http_response> slow(http_request req, route_params) {
     co_return http_response{200, "text/plain", {}, "slept"};
 }
 
+net::awaitable<http_response> with_headers(http_request, route_params) {
+    http_response r{201, "text/plain", {}, "made"};
+    r.headers.set("Location", "/v1/things/1");
+    // The server frames the message itself: a handler's own framing fields are left out.
+    r.headers.set("Content-Length", "999");
+    r.headers.set("Connection", "upgrade");
+    co_return r;
+}
+
 router test_routes() {
     router r;
+    r.add("POST", "/made", with_headers);
     r.add("GET", "/v1/drafts/{id}", echo);
     r.add("POST", "/v1/drafts/{id}/approve", echo);
     r.add("GET", "/v1/drafts/export", echo);
@@ -446,6 +474,111 @@ TEST(http_server, malformed_requests_get_400_or_411) {
     // An explicit zero length is fine.
     r = roundtrip(s.port(), post("/size", ""));
     EXPECT_EQ(r.status, 200);
+}
+
+TEST(http_server, requests_are_read_whole_however_they_arrive) {
+    test_server s(test_routes());
+    {
+        // Two requests in one segment: both answered, in order, on the same connection.
+        client c(s.port());
+        ASSERT_TRUE(c.send(post("/size", "abc") + post("/size", "abcdef")));
+        auto first = c.read_response();
+        auto second = c.read_response();
+        EXPECT_EQ(first.body, R"({"size": 3})");
+        EXPECT_EQ(second.body, R"({"size": 6})");
+    }
+    {
+        // One byte at a time: the header and the body are put together across reads.
+        client c(s.port());
+        for (const char ch : post("/hooks/acme", "{\"a\":1}")) {
+            ASSERT_TRUE(c.send(std::string_view{&ch, 1}));
+        }
+        const auto r = c.read_response();
+        EXPECT_EQ(r.status, 200);
+        EXPECT_EQ(r.body, "POST|/hooks/acme|account=acme|h=-|from=127.0.0.1|body={\"a\":1}");
+    }
+    {
+        // A chunked body arrives as one.
+        client c(s.port());
+        ASSERT_TRUE(
+            c.send("POST /size HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+                   "4\r\nabcd\r\n"));
+        ASSERT_TRUE(c.send("3\r\nefg\r\n0\r\n\r\n"));
+        EXPECT_EQ(c.read_response().body, R"({"size": 7})");
+    }
+    {
+        // Expect: 100-continue gets the interim answer before the body is sent.
+        client c(s.port());
+        ASSERT_TRUE(
+            c.send("POST /size HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n"
+                   "Expect: 100-continue\r\n\r\n"));
+        EXPECT_EQ(c.read_response().status, 100);
+        ASSERT_TRUE(c.send("ok"));
+        EXPECT_EQ(c.read_response().body, R"({"size": 2})");
+    }
+    {
+        // A body cut short by the client's close: nothing reaches a handler, no answer.
+        client c(s.port());
+        ASSERT_TRUE(c.send("POST /size HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc"));
+        ::shutdown(c.fd(), SHUT_WR);
+        EXPECT_TRUE(c.reads_eof());
+    }
+}
+
+TEST(http_server, header_over_the_limit_is_431) {
+    server_options o;
+    o.max_header_bytes = 1024;
+    test_server s(test_routes(), o);
+    const auto r =
+        roundtrip(s.port(), get("/healthz", "X-Big: " + std::string(2000, 'a') + "\r\n"));
+    EXPECT_EQ(r.status, 431);
+    EXPECT_EQ(r.body.rfind(R"({"error": "headers_too_large", )", 0), 0u) << r.body;
+}
+
+TEST(http_server, response_header_is_framed_by_the_server) {
+    test_server s(test_routes());
+    {
+        client c(s.port());
+        ASSERT_TRUE(c.send(post("/made", "")));
+        std::string raw;
+        while (raw.find("made") == std::string::npos && c.recv_into(raw)) {
+        }
+        EXPECT_EQ(raw.rfind("HTTP/1.1 201 Created\r\n", 0), 0u) << raw;
+        EXPECT_NE(raw.find("\r\nLocation: /v1/things/1\r\n"), std::string::npos) << raw;
+        EXPECT_NE(raw.find("\r\nContent-Type: text/plain\r\n"), std::string::npos) << raw;
+        EXPECT_NE(raw.find("\r\nContent-Length: 4\r\n"), std::string::npos) << raw;
+        EXPECT_EQ(raw.find("999"), std::string::npos) << raw;
+        EXPECT_EQ(raw.find("Connection"), std::string::npos) << raw; // 1.1 keeps it open
+        EXPECT_TRUE(raw.ends_with("\r\n\r\nmade")) << raw;
+    }
+    {
+        // HTTP/1.1 asking to close: told so, then closed.
+        client c(s.port());
+        ASSERT_TRUE(c.send(get("/healthz", "Connection: close\r\n")));
+        const auto r = c.read_response();
+        EXPECT_EQ(r.status, 200);
+        EXPECT_EQ(r.headers.at("connection"), "close");
+        EXPECT_TRUE(c.reads_eof());
+    }
+    {
+        // HTTP/1.0 closes unless it asks to keep the connection, and is answered in 1.0.
+        client c(s.port());
+        ASSERT_TRUE(c.send("GET /healthz HTTP/1.0\r\n\r\n"));
+        std::string raw;
+        while (c.recv_into(raw)) {
+        }
+        EXPECT_EQ(raw.rfind("HTTP/1.0 200 OK\r\n", 0), 0u) << raw;
+        EXPECT_EQ(raw.find("Connection"), std::string::npos) << raw;
+    }
+    {
+        client c(s.port());
+        ASSERT_TRUE(c.send("GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
+        auto r = c.read_response();
+        EXPECT_EQ(r.status, 200);
+        EXPECT_EQ(r.headers.at("connection"), "keep-alive");
+        ASSERT_TRUE(c.send("GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
+        EXPECT_EQ(c.read_response().status, 200);
+    }
 }
 
 TEST(http_server, slow_header_is_cut_off_at_header_timeout) {
