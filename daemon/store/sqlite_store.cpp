@@ -17,6 +17,7 @@
 #include <thread>
 #include <tuple>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
 namespace rapport::daemon {
@@ -633,6 +634,9 @@ constexpr const char* prune_outbox_sql = "DELETE FROM outbox WHERE seq <= ?1";
 constexpr const char* question_answered_sql =
     "SELECT insight FROM drafts WHERE account = ?1 AND kind = 'insight_question' AND "
     "sent_id IS NOT NULL AND sent_id IN (?2, ?3) LIMIT 1";
+constexpr const char* accounts_with_questions_sql =
+    "SELECT DISTINCT account FROM drafts WHERE kind = 'insight_question' AND "
+    "sent_id IS NOT NULL";
 constexpr const char* insight_answers_sql =
     "SELECT message_json, received_at, decision_json, tags FROM messages WHERE insight = ?1 "
     "ORDER BY coalesce(created_at, received_at), rowid LIMIT ?2";
@@ -758,6 +762,21 @@ struct sqlite_store::impl {
     // What background work last failed at (background_problem).
     std::mutex background_mutex;
     std::string background_error;
+
+    // Accounts that have posted an insight question (or are about to): a reply in any other
+    // account cannot answer one, and is not looked up. Only ever grows.
+    std::mutex questions_mutex;
+    std::unordered_set<std::string> accounts_with_questions;
+
+    void note_question_posted(const std::string& account) {
+        std::lock_guard lock{questions_mutex};
+        accounts_with_questions.insert(account);
+    }
+
+    bool has_posted_questions(const std::string& account) {
+        std::lock_guard lock{questions_mutex};
+        return accounts_with_questions.contains(account);
+    }
 
     std::mutex readers_mutex;
     std::vector<std::unique_ptr<connection>> idle_readers;
@@ -1272,6 +1291,10 @@ struct sqlite_store::impl {
                              std::string_view action,
                              rules::time_point at,
                              const char* event) {
+        if (after.kind == rules::draft_kind::insight_question && after.sent_id) {
+            // Before the commit that makes it readable; a rollback leaves a harmless extra.
+            note_question_posted(after.account);
+        }
         {
             statement s{writer, update_draft_sql};
             if (!s) {
@@ -1927,6 +1950,16 @@ sqlite_open_result sqlite_store::open(const std::filesystem::path& path,
             state->last_draft_value = decode_draft_id(s.text(0)).value_or(0);
         }
     }
+    {
+        statement s{c, accounts_with_questions_sql};
+        int rc = SQLITE_ROW;
+        while (s && (rc = s.step()) == SQLITE_ROW) {
+            state->accounts_with_questions.insert(s.text(0));
+        }
+        if (!s || rc != SQLITE_DONE) {
+            return {nullptr, sqlite_error(c.db(), "read accounts with insight questions")};
+        }
+    }
     if (std::string error = state->load_unmoved_history(); !error.empty()) {
         return {nullptr, error};
     }
@@ -2432,7 +2465,7 @@ store_result<bool> sqlite_store::paused() {
 
 store_result<std::optional<std::string>> sqlite_store::question_answered_by(
     const rules::message& m) {
-    if (!m.in_reply_to && !m.thread_id) {
+    if ((!m.in_reply_to && !m.thread_id) || !impl_->has_posted_questions(m.account)) {
         return {};
     }
     return impl_->with_reader<std::optional<std::string>>(

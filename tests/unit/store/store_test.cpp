@@ -1507,6 +1507,14 @@ TEST(store_insights, a_slot_fires_once_and_replies_to_the_posted_question_are_it
     EXPECT_EQ(record.questions[0].sent_id, "post-77");
     ASSERT_EQ(record.answers.size(), 1U);
     EXPECT_EQ(record.answers[0].message.id, "a1");
+
+    // After a restart the question is still found: which accounts have posted questions is
+    // read back when the store opens.
+    store.reset();
+    store = open_ok(dir.db());
+    auto later = make_message("a3");
+    later.in_reply_to = "post-77";
+    EXPECT_EQ(store->question_answered_by(later).value, "apps");
 }
 
 } // namespace
