@@ -8,6 +8,7 @@
 
 #include <charconv>
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 
 namespace rapport::adapters {
@@ -44,36 +45,70 @@ EVP_MAC_CTX* hmac_sha256_context() {
 
 } // namespace
 
-std::string hmac_sha256(std::string_view key, std::string_view message) {
-    unsigned char digest[EVP_MAX_MD_SIZE];
+namespace {
+
+/// HMAC-SHA256 under `key` of `parts` one after the other, into `digest`; returns its length.
+/// A key the thread's context already holds is not set up again: webhooks of one account
+/// come one after another, and setting the key hashes two blocks of it each time.
+std::size_t hmac_parts(std::string_view key,
+                       std::initializer_list<std::string_view> parts,
+                       unsigned char* digest) {
+    thread_local std::string context_key;
+    thread_local bool keyed = false;
     std::size_t length = 0;
     EVP_MAC_CTX* context = hmac_sha256_context();
-    // A null key would mean "the previous key" to EVP_MAC_init: an empty one must not be null.
+    // A null key means "the previous key" to EVP_MAC_init: an empty one must not be null.
     static constexpr unsigned char no_key = 0;
     const auto* key_bytes =
         key.empty() ? &no_key : reinterpret_cast<const unsigned char*>(key.data());
-    const auto* message_bytes = reinterpret_cast<const unsigned char*>(message.data());
-    if (context == nullptr || EVP_MAC_init(context, key_bytes, key.size(), nullptr) != 1 ||
-        EVP_MAC_update(context, message_bytes, message.size()) != 1 ||
-        EVP_MAC_final(context, digest, &length, sizeof digest) != 1) {
-        unsigned int one_shot_length = 0;
-        HMAC(EVP_sha256(), key_bytes, static_cast<int>(key.size()), message_bytes, message.size(),
-             digest, &one_shot_length);
-        length = one_shot_length;
+    const bool same_key = keyed && context_key == key;
+    bool ok = context != nullptr &&
+              (same_key ? EVP_MAC_init(context, nullptr, 0, nullptr)
+                        : EVP_MAC_init(context, key_bytes, key.size(), nullptr)) == 1;
+    keyed = ok;
+    if (ok && !same_key) {
+        context_key.assign(key);
     }
+    for (const std::string_view part : parts) {
+        ok = ok && EVP_MAC_update(context, reinterpret_cast<const unsigned char*>(part.data()),
+                                  part.size()) == 1;
+    }
+    if (ok && EVP_MAC_final(context, digest, &length, EVP_MAX_MD_SIZE) == 1) {
+        return length;
+    }
+    keyed = false;
+    std::string message;
+    for (const std::string_view part : parts) {
+        message.append(part);
+    }
+    unsigned int one_shot_length = 0;
+    HMAC(EVP_sha256(), key_bytes, static_cast<int>(key.size()),
+         reinterpret_cast<const unsigned char*>(message.data()), message.size(), digest,
+         &one_shot_length);
+    return one_shot_length;
+}
+
+std::string to_hex(const unsigned char* bytes, std::size_t length) {
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string out(2 * length, '0');
+    for (std::size_t i = 0; i < length; ++i) {
+        out[2 * i] = hex[bytes[i] >> 4];
+        out[2 * i + 1] = hex[bytes[i] & 0xf];
+    }
+    return out;
+}
+
+} // namespace
+
+std::string hmac_sha256(std::string_view key, std::string_view message) {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    const std::size_t length = hmac_parts(key, {message}, digest);
     return std::string(reinterpret_cast<const char*>(digest), length);
 }
 
 std::string hmac_sha256_hex(std::string_view key, std::string_view message) {
-    const std::string digest = hmac_sha256(key, message);
-    static constexpr char hex[] = "0123456789abcdef";
-    std::string out(2 * digest.size(), '0');
-    for (std::size_t i = 0; i < digest.size(); ++i) {
-        const auto byte = static_cast<unsigned char>(digest[i]);
-        out[2 * i] = hex[byte >> 4];
-        out[2 * i + 1] = hex[byte & 0xf];
-    }
-    return out;
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    return to_hex(digest, hmac_parts(key, {message}, digest));
 }
 
 std::string base64(std::string_view bytes) {
@@ -142,11 +177,11 @@ std::string sign_timestamped(const timestamped_hmac& scheme,
                              std::string_view secret,
                              std::string_view timestamp,
                              std::string_view body) {
-    std::string text;
-    text.reserve(scheme.base_prefix.size() + timestamp.size() + scheme.separator.size() +
-                 body.size());
-    text.append(scheme.base_prefix).append(timestamp).append(scheme.separator).append(body);
-    return std::string(scheme.signature_prefix) + hmac_sha256_hex(secret, text);
+    // The signed text is never put together: the body goes into the MAC where it lies.
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    const std::size_t length =
+        hmac_parts(secret, {scheme.base_prefix, timestamp, scheme.separator, body}, digest);
+    return std::string(scheme.signature_prefix) + to_hex(digest, length);
 }
 
 signature_problem verify_timestamped(const timestamped_hmac& scheme,

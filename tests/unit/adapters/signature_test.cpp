@@ -32,6 +32,15 @@ TEST(signature, hmac_takes_each_calls_own_key_even_an_empty_one) {
         EXPECT_EQ(hmac_sha256_hex("Jefe", "what do ya want for nothing?"), jefe);
         EXPECT_EQ(hmac_sha256_hex("", ""), empty);
     }
+    // The same key twice in a row is kept from the call before; each message still gets its
+    // own MAC, and the next key replaces it (RFC 4231 test case 1).
+    EXPECT_EQ(hmac_sha256_hex("Jefe", "what do ya want for nothing?"), jefe);
+    EXPECT_EQ(hmac_sha256_hex("Jefe", "what do ya want for nothing?"), jefe);
+    EXPECT_NE(hmac_sha256_hex("Jefe", "what do ya want for nothing!"), jefe);
+    EXPECT_EQ(hmac_sha256_hex(std::string(20, '\x0b'), "Hi There"),
+              "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+    EXPECT_EQ(hmac_sha256_hex("", ""), empty);
+    EXPECT_EQ(hmac_sha256_hex("", ""), empty);
 }
 
 TEST(signature, raw_hmac_is_the_hex_ones_bytes) {
