@@ -38,8 +38,14 @@ function request()
     return r
 end
 
+-- wrk waits whole milliseconds: a fractional pause is dithered between the two nearest, so
+-- the mean is the pause asked for.
 function delay()
-    return pause
+    local whole = math.floor(pause)
+    if math.random() < pause - whole then
+        return whole + 1
+    end
+    return whole
 end
 
 function response(status)

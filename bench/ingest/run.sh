@@ -89,9 +89,18 @@ done
 printf '%s\n' "${results[@]}" | tee "$work/results.txt"
 peak=$(awk '$1=="rapportd" {if ($2>m) m=$2} END {print m}' "$work/results.txt")
 ceiling=$(awk '$1=="nginx" {if ($2>m) m=$2} END {print m}' "$work/results.txt")
+# wrk's delay() waits after each answer, so a connection's period is the delay plus the
+# latency and the load comes out below the rate asked for: the rate is corrected by what each
+# try reached until it lands within 5% of half the peak (at most three tries; the last counts).
+target=$(awk -v p="$peak" 'BEGIN {printf "%.0f", p / 2}')
 half_rate=$(awk -v p="$peak" -v c="$connections" 'BEGIN {printf "%.3f", p / 2 / c}')
-python3 bench/ingest/gen_signed.py "$per_round" bench-secret "$work/signed-half.txt"
-half=$(run rapportd-half "$rapportd_port" "$work/signed-half.txt" "$half_rate")
+for try in 1 2 3; do
+    python3 bench/ingest/gen_signed.py "$per_round" bench-secret "$work/signed-half.txt"
+    half=$(run rapportd-half "$rapportd_port" "$work/signed-half.txt" "$half_rate")
+    reached=$(awk '{print $2}' <<<"$half")
+    awk -v r="$reached" -v t="$target" 'BEGIN {exit !(r > 0.95 * t && r < 1.05 * t)}' && break
+    half_rate=$(awk -v h="$half_rate" -v r="$reached" -v t="$target" 'BEGIN {printf "%.3f", h * t / r}')
+done
 
 stored=$(sqlite3 "$work/state/rapport.db" 'select count(*) from messages' 2>/dev/null || echo "?")
 cat <<REPORT
@@ -99,7 +108,7 @@ cat <<REPORT
 == summary ($(date -u +%FT%TZ), $(nproc) cores, wrk -t$threads -c$connections -d${seconds}s, rapportd threads $rapportd_threads, account $account)
 nginx fixed 200 (ceiling):        $ceiling requests/s (best of 2)
 rapportd, durable ingest:         $peak requests/s (best of 2), ratio $(awk -v a="$peak" -v b="$ceiling" 'BEGIN {printf "%.2f", a / b}') (target >= 0.30)
-rapportd at half its peak rate:   $half
+rapportd at half its peak rate:   $half (aimed at $target /s)
                                   (fields: name requests/s p99_ms; target p99 < 20 ms)
 rapportd idle RSS:                $((idle_rss / 1024)) MiB (target < 30 MB)
 messages stored:                  $stored
