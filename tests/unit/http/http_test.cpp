@@ -132,17 +132,11 @@ public:
 
     /// Appends what one receive brings to `out`; false on EOF, reset or timeout.
     bool recv_into(std::string& out) {
-        if (!buf_.empty()) {
-            out += buf_;
-            buf_.clear();
-            return true;
-        }
-        char tmp[16384];
-        const auto n = ::recv(fd_, tmp, sizeof tmp, 0);
-        if (n <= 0) {
+        if (buf_.empty() && !fill()) {
             return false;
         }
-        out.append(tmp, static_cast<std::size_t>(n));
+        out += buf_;
+        buf_.clear();
         return true;
     }
 
