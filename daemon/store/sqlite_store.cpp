@@ -759,9 +759,107 @@ struct sqlite_store::impl {
     // The rowid of the newest stored message (writer thread): every slice's events up to it
     // are moved or waiting, so a move marks its slice moved through it.
     std::int64_t last_message_rowid = 0;
-    // What background work last failed at (background_problem).
+    // What background work last failed at (background_problem): moving history, and
+    // copying the WAL back into the database.
     std::mutex background_mutex;
     std::string background_error;
+    std::string checkpoint_error;
+
+    // ---- WAL checkpoints ----
+    // Commits append pages to the WAL; a checkpoint copies them back into the database file
+    // and syncs it. SQLite's own runs inside the commit that crosses its threshold, so every
+    // few dozen group commits the writer spent milliseconds on one while every request waited
+    // behind it. Here a thread of its own copies them while the writer goes on committing.
+    // SQLite starts the WAL again from its beginning only when every frame in it has been
+    // copied, which a copy running beside a busy writer rarely sees; so once the WAL is long
+    // the writer copies the few frames left itself, between two groups, and its next
+    // transaction restarts the WAL.
+    // The WAL length (frames) that wakes the checkpoint thread; at four times it the writer
+    // finishes the copy.
+    int checkpoint_frames = 0;
+    connection checkpoint_connection;
+    std::thread checkpoint_thread;
+    std::mutex checkpoint_mutex;
+    std::condition_variable checkpoint_wanted;
+    bool checkpoint_due = false;
+    bool checkpoint_stopping = false;
+    // The WAL's length after the writer's last commit (writer thread).
+    int wal_frames = 0;
+    // The WAL length at which the checkpoint thread is woken next (writer thread): each of
+    // its copies takes about checkpoint_frames frames, so pages changed again and again are
+    // copied once.
+    int next_checkpoint_at = 0;
+    std::atomic<std::uint64_t> background_checkpoints{0};
+    std::atomic<std::uint64_t> writer_checkpoints{0};
+
+    [[nodiscard]] int restart_frames() const { return checkpoint_frames * 4; }
+
+    /// SQLite's WAL hook: called on the writer thread after each commit with the WAL's length.
+    static int on_wal_commit(void* self, sqlite3*, const char*, int frames) {
+        auto& s = *static_cast<impl*>(self);
+        if (frames < s.wal_frames) { // the WAL started again from its beginning
+            s.next_checkpoint_at = s.checkpoint_frames;
+        }
+        s.wal_frames = frames;
+        // Past the restart length the writer finishes the copy; a new background one would
+        // only keep it from getting the checkpoint lock.
+        if (frames >= s.next_checkpoint_at && frames < s.restart_frames()) {
+            s.next_checkpoint_at = frames + s.checkpoint_frames;
+            {
+                std::lock_guard lock{s.checkpoint_mutex};
+                s.checkpoint_due = true;
+            }
+            s.checkpoint_wanted.notify_one();
+        }
+        return SQLITE_OK;
+    }
+
+    void run_checkpointer() {
+        for (;;) {
+            {
+                std::unique_lock lock{checkpoint_mutex};
+                checkpoint_wanted.wait(lock,
+                                       [this] { return checkpoint_stopping || checkpoint_due; });
+                if (checkpoint_stopping) {
+                    return;
+                }
+                checkpoint_due = false;
+            }
+            note_checkpoint(checkpoint_connection, background_checkpoints);
+        }
+    }
+
+    /// One passive checkpoint on `c`: it copies what it can without waiting for anyone. BUSY
+    /// (the other thread is copying) is not a failure; the next commit tries again.
+    /// Returns true when every frame of the WAL is in the database.
+    bool note_checkpoint(connection& c, std::atomic<std::uint64_t>& count) {
+        int log = 0;
+        int copied = 0;
+        const int rc =
+            sqlite3_wal_checkpoint_v2(c.db(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
+        if (rc == SQLITE_BUSY) {
+            return false;
+        }
+        std::lock_guard lock{background_mutex};
+        if (rc != SQLITE_OK) {
+            checkpoint_error = sqlite_error(c.db(), "checkpoint the WAL");
+            return false;
+        }
+        checkpoint_error.clear();
+        count.fetch_add(1, std::memory_order_relaxed);
+        return copied == log;
+    }
+
+    void stop_checkpointer() {
+        {
+            std::lock_guard lock{checkpoint_mutex};
+            checkpoint_stopping = true;
+        }
+        checkpoint_wanted.notify_one();
+        if (checkpoint_thread.joinable()) {
+            checkpoint_thread.join();
+        }
+    }
 
     // Accounts that have posted an insight question (or are about to): a reply in any other
     // account cannot answer one, and is not looked up. Only ever grows.
@@ -1230,6 +1328,10 @@ struct sqlite_store::impl {
             if (auto outcome = move_history(false)) {
                 std::lock_guard lock{background_mutex};
                 background_error = std::move(*outcome);
+            }
+            if (wal_frames >= restart_frames() && note_checkpoint(writer, writer_checkpoints)) {
+                wal_frames = 0;
+                next_checkpoint_at = checkpoint_frames;
             }
         }
     }
@@ -1887,7 +1989,8 @@ std::string sqlite_store::create_at_version_for_test(const std::filesystem::path
 }
 
 sqlite_open_result sqlite_store::open(const std::filesystem::path& path,
-                                      std::size_t history_batch) {
+                                      std::size_t history_batch,
+                                      int checkpoint_frames) {
     turn_off_memory_statistics();
     auto state = std::make_unique<impl>();
     state->path = path.string();
@@ -1963,9 +2066,20 @@ sqlite_open_result sqlite_store::open(const std::filesystem::path& path,
     if (std::string error = state->load_unmoved_history(); !error.empty()) {
         return {nullptr, error};
     }
+    if (std::string error = state->checkpoint_connection.open(state->path, true); !error.empty()) {
+        return {nullptr, error};
+    }
     impl* raw = state.get();
+    state->checkpoint_frames = std::max(checkpoint_frames, 1);
+    state->next_checkpoint_at = state->checkpoint_frames;
+    // Replaces SQLite's automatic checkpoint, which is a WAL hook too.
+    sqlite3_wal_hook(c.db(), &impl::on_wal_commit, raw);
+    // Named for top -H and gdb (15 characters at most); the names are best effort.
+    state->checkpoint_thread = std::thread{[raw] {
+        pthread_setname_np(pthread_self(), "wal-checkpoint");
+        raw->run_checkpointer();
+    }};
     state->writer_thread = std::thread{[raw] {
-        // Named for top -H and gdb; the name is best effort.
         pthread_setname_np(pthread_self(), "store-writer");
         raw->run_writer();
     }};
@@ -2604,7 +2718,7 @@ store_result<message_page> sqlite_store::list_messages(const message_filter& fil
 
 std::string sqlite_store::background_problem() {
     std::lock_guard lock{impl_->background_mutex};
-    return impl_->background_error;
+    return impl_->background_error.empty() ? impl_->checkpoint_error : impl_->background_error;
 }
 
 void sqlite_store::close() {
@@ -2620,6 +2734,7 @@ void sqlite_store::close() {
     if (impl_->writer_thread.joinable()) {
         impl_->writer_thread.join();
     }
+    impl_->stop_checkpointer();
     // Nothing waits in memory after a clean stop, and every slice is marked moved through the
     // newest message, so the next start reads nothing back. Best effort: the next start would
     // find anything left in the messages.
@@ -2638,6 +2753,11 @@ void sqlite_store::close() {
 
 std::uint64_t sqlite_store::commits_for_test() const {
     return impl_->commits.load(std::memory_order_relaxed);
+}
+
+sqlite_store::checkpoint_counts sqlite_store::checkpoints_for_test() const {
+    return {impl_->background_checkpoints.load(std::memory_order_relaxed),
+            impl_->writer_checkpoints.load(std::memory_order_relaxed)};
 }
 
 } // namespace rapport::daemon

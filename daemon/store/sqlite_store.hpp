@@ -1,7 +1,8 @@
 // The embedded store: one SQLite database in WAL mode. One writer thread owns the write
 // connection and commits queued requests in groups (PERFORMANCE: durable writes are the limit,
 // so every fdatasync carries as many requests as are waiting); readers take connections from
-// a small pool and read while the writer writes.
+// a small pool and read while the writer writes; a checkpoint thread copies the WAL back into
+// the database beside them.
 #pragma once
 
 #include "daemon/store/store.hpp"
@@ -31,12 +32,19 @@ public:
     /// into the person index together (see migration 5 in sqlite_store.cpp).
     static constexpr std::size_t default_history_batch = 512;
 
+    /// The WAL length, in pages, at which a checkpoint thread starts copying it back into the
+    /// database (SQLite's own default); at four times it the writer finishes the copy so the
+    /// WAL starts again from its beginning (about 16 MiB with 4 KiB pages).
+    static constexpr int default_checkpoint_frames = 1000;
+
     /// Opens (creating if needed) the database at `path`, applies the migrations it lacks,
-    /// each in its own transaction, and starts the writer thread. Fails, changing nothing,
-    /// when the database's schema is newer than this code's or SQLite reports an error.
-    /// `history_batch` is for tests, which move history after a few messages.
+    /// each in its own transaction, and starts the writer and checkpoint threads. Fails,
+    /// changing nothing, when the database's schema is newer than this code's or SQLite
+    /// reports an error. `history_batch` and `checkpoint_frames` are for tests, which move
+    /// history after a few messages and checkpoint after a few pages.
     [[nodiscard]] static sqlite_open_result open(const std::filesystem::path& path,
-                                                 std::size_t history_batch = default_history_batch);
+                                                 std::size_t history_batch = default_history_batch,
+                                                 int checkpoint_frames = default_checkpoint_frames);
 
     /// Creates a database at an older schema `version` and closes it, as an older rapportd
     /// would have left it: migration tests start from it. Returns the error, empty on success.
@@ -113,6 +121,13 @@ public:
     /// Transactions the writer has committed (group commit makes it smaller than the number
     /// of requests under load).
     [[nodiscard]] std::uint64_t commits_for_test() const;
+
+    /// Passive checkpoints done by the checkpoint thread and, to finish one, by the writer.
+    struct checkpoint_counts {
+        std::uint64_t background = 0;
+        std::uint64_t writer = 0;
+    };
+    [[nodiscard]] checkpoint_counts checkpoints_for_test() const;
 
 private:
     struct impl;

@@ -454,6 +454,47 @@ TEST(store, reads_run_concurrently_with_writes) {
     EXPECT_EQ(errors.load(), 0);
 }
 
+TEST(store, the_wal_is_copied_back_beside_the_writer_and_starts_again) {
+    temp_dir dir;
+    constexpr int checkpoint_frames = 16;
+    auto opened =
+        sqlite_store::open(dir.db(), sqlite_store::default_history_batch, checkpoint_frames);
+    ASSERT_EQ(opened.error, "");
+    auto& store = *opened.store;
+    constexpr int messages = 1500;
+    std::atomic<int> stored{0};
+    std::vector<std::thread> writers;
+    for (int t = 0; t < 4; ++t) {
+        writers.emplace_back([&, t] {
+            for (int i = t; i < messages; i += 4) {
+                if (ingest_wait(store, make_request(make_message("m" + std::to_string(i))))
+                        .status == ingest_status::stored) {
+                    ++stored;
+                }
+            }
+        });
+    }
+    for (auto& w : writers) {
+        w.join();
+    }
+    ASSERT_EQ(stored.load(), messages);
+    const auto counts = store.checkpoints_for_test();
+    EXPECT_GT(counts.background, 0U);
+    EXPECT_GT(counts.writer, 0U);
+    // Every message changes a few pages, so a WAL never started again would hold thousands of
+    // frames; the file keeps its longest length.
+    const auto frame_bytes = static_cast<std::uintmax_t>(4096 + 24);
+    const std::uintmax_t wal_frames = fs::file_size(dir.db().string() + "-wal") / frame_bytes;
+    EXPECT_LT(wal_frames, 20U * checkpoint_frames) << counts.background << " " << counts.writer;
+    EXPECT_EQ(store.background_problem(), "");
+
+    // What is in the database file and what is still in the WAL read back as one.
+    raw_db db{dir.db()};
+    EXPECT_EQ(db.number("SELECT count(*) FROM messages"), messages);
+    store.close();
+    EXPECT_EQ(db.number("SELECT count(*) FROM messages"), messages);
+}
+
 TEST(store, list_drafts_filters_orders_newest_first_and_pages) {
     temp_dir dir;
     auto store = open_ok(dir.db());
