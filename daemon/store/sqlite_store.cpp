@@ -730,9 +730,10 @@ struct sqlite_store::impl {
 
     std::mutex queue_mutex;
     std::condition_variable queue_ready;
-    // A write that joins the next group commit: `write` runs inside the group's transaction in
-    // a savepoint of its own and returns its error; `done` runs after COMMIT with the error
-    // (the commit's, if it failed), empty on success.
+    // A write that joins the next group commit: `write` runs inside the group's transaction
+    // and returns its error (it runs again, in a savepoint of its own, when another job of the
+    // group failed; see write_group); `done` runs after COMMIT with the error (the commit's, if
+    // it failed), empty on success.
     struct job {
         std::function<std::string(impl&)> write;
         std::function<void(const std::string&)> done;
@@ -1194,26 +1195,47 @@ struct sqlite_store::impl {
         });
     }
 
+    /// Writes the group in one transaction. A job that fails is undone alone and the others
+    /// commit; that takes a savepoint around each job, which the one writer thread would pay
+    /// for every request (SQLite saves each page a job first changes), while jobs almost never
+    /// fail. So the group is written without them, and only when a job fails is the whole
+    /// transaction rolled back and the group written again with one savepoint per job. A
+    /// job's write starts from an empty result, so writing it twice is writing it once.
     void write_group(std::vector<job>& group, std::vector<std::string>& errors) {
+        if (!write_group_once(group, errors, false)) {
+            write_group_once(group, errors, true);
+        }
+    }
+
+    /// One try of write_group; false when a job failed without savepoints (nothing was kept).
+    bool write_group_once(std::vector<job>& group,
+                          std::vector<std::string>& errors,
+                          bool savepoints) {
         errors.assign(group.size(), std::string{});
         group_history.clear();
         if (std::string error = writer.run("BEGIN IMMEDIATE"); !error.empty()) {
             for (auto& e : errors) {
                 e = "begin: " + error;
             }
-            return;
+            return true;
         }
         for (std::size_t i = 0; i < group.size(); ++i) {
-            // A savepoint per job: one that fails is undone alone, the others commit.
             const std::size_t history_before = group_history.size();
-            std::string error = writer.run("SAVEPOINT request");
+            std::string error = savepoints ? writer.run("SAVEPOINT request") : std::string{};
             if (error.empty()) {
                 error = group[i].write(*this);
+                if (!error.empty() && !savepoints) {
+                    // Also when SQLite has rolled back already (a full disk, an I/O error).
+                    writer.exec("ROLLBACK");
+                    return false;
+                }
                 if (!error.empty()) {
                     writer.run("ROLLBACK TO request");
                     group_history.resize(history_before);
                 }
-                writer.run("RELEASE request");
+                if (savepoints) {
+                    writer.run("RELEASE request");
+                }
             }
             errors[i] = std::move(error);
         }
@@ -1222,7 +1244,7 @@ struct sqlite_store::impl {
             for (auto& e : errors) {
                 e = "commit: " + error;
             }
-            return;
+            return true;
         }
         commits.fetch_add(1, std::memory_order_relaxed);
         if (!group_history.empty()) {
@@ -1233,6 +1255,7 @@ struct sqlite_store::impl {
                     std::move(e));
             }
         }
+        return true;
     }
 
     /// Moves the waiting history events of every slice that has a batch of them into
@@ -1343,6 +1366,7 @@ struct sqlite_store::impl {
         auto result = std::make_shared<Result>();
         job j;
         j.write = [write = std::move(write), result](impl& self) mutable {
+            *result = Result{}; // a group written again writes each job again
             return write(self, *result);
         };
         j.done = [result, failed, done](const std::string& error) {
