@@ -826,29 +826,25 @@ struct sqlite_store::impl {
                 }
                 checkpoint_due = false;
             }
-            note_checkpoint(checkpoint_connection, background_checkpoints);
+            copy_wal_back(checkpoint_connection, background_checkpoints);
         }
     }
 
     /// One passive checkpoint on `c`: it copies what it can without waiting for anyone. BUSY
     /// (the other thread is copying) is not a failure; the next commit tries again.
-    /// Returns true when every frame of the WAL is in the database.
-    bool note_checkpoint(connection& c, std::atomic<std::uint64_t>& count) {
-        int log = 0;
-        int copied = 0;
+    void copy_wal_back(connection& c, std::atomic<std::uint64_t>& count) {
         const int rc =
-            sqlite3_wal_checkpoint_v2(c.db(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
+            sqlite3_wal_checkpoint_v2(c.db(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
         if (rc == SQLITE_BUSY) {
-            return false;
+            return;
         }
         std::lock_guard lock{background_mutex};
         if (rc != SQLITE_OK) {
             checkpoint_error = sqlite_error(c.db(), "checkpoint the WAL");
-            return false;
+            return;
         }
         checkpoint_error.clear();
         count.fetch_add(1, std::memory_order_relaxed);
-        return copied == log;
     }
 
     void stop_checkpointer() {
@@ -1229,11 +1225,11 @@ struct sqlite_store::impl {
                     writer.exec("ROLLBACK");
                     return false;
                 }
-                if (!error.empty()) {
-                    writer.run("ROLLBACK TO request");
-                    group_history.resize(history_before);
-                }
                 if (savepoints) {
+                    if (!error.empty()) {
+                        writer.run("ROLLBACK TO request");
+                        group_history.resize(history_before);
+                    }
                     writer.run("RELEASE request");
                 }
             }
@@ -1352,9 +1348,9 @@ struct sqlite_store::impl {
                 std::lock_guard lock{background_mutex};
                 background_error = std::move(*outcome);
             }
-            if (wal_frames >= restart_frames() && note_checkpoint(writer, writer_checkpoints)) {
-                wal_frames = 0;
-                next_checkpoint_at = checkpoint_frames;
+            // Once everything is copied, the next commit restarts the WAL; its hook sees it.
+            if (wal_frames >= restart_frames()) {
+                copy_wal_back(writer, writer_checkpoints);
             }
         }
     }
